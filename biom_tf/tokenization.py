@@ -1,0 +1,605 @@
+"""WordPiece (BERT, ELECTRA) and SentencePiece (ALBERT) tokenizers, on tf_text.
+
+Both tokenizers reproduce the reference tokenizers id for id:
+
+  * `WordpieceTokenizer`: google-research/bert `FullTokenizer` as transformers'
+    (slow) `BertTokenizer` implements it (`tokenize_chinese_chars=True`,
+    `strip_accents=None`): text clean-up, CJK characters as words, NFC,
+    whitespace split, lower-casing with accent stripping (only when
+    lower-casing), punctuation split, then greedy longest-match-first WordPiece
+    with `[UNK]` for a word that cannot be covered or is over 100 characters.
+    Special tokens written in the text (`[CLS]`, `[SEP]`, `[PAD]`, `[MASK]`,
+    `[UNK]`, exact case) stay single tokens, as in transformers. (The original
+    google-research/bert code splits them into `[`, `cl`, `##s`, `]`.)
+  * `SentencePieceTokenizer`: google-research/albert `FullTokenizer` with an
+    `spm_model_file`, as transformers' (slow) `AlbertTokenizer` implements it:
+    `preprocess_text` (whitespace collapse, ``/'' to ", NFKD and combining
+    marks removed, lower-casing) then SentencePiece, then `encode_pieces`'
+    rule that re-splits a piece ending in a digit followed by ",".
+
+All the text processing runs as TensorFlow ops (one graph call for a whole
+batch of texts), so `tf_tokenize` can live inside a tf.function or a
+SavedModel, and `tokenize_batch` is fast enough for pretraining corpora.
+
+Where tensorflow_text falls short of the reference (its `BertTokenizer`
+and `BasicTokenizer`), the pipeline below uses its lower-level ops instead:
+
+  * `BasicTokenizer(lower_case=True)` lower-cases with `case_fold_utf8`, which
+    is NFKC_Casefold: it also applies NFKC (µ→μ, ²→2, ﬁ→fi, U+2011→U+2010,
+    ß→ss) and removes default-ignorable characters; Python's `str.lower()`
+    does none of that. We use `tf.strings.lower(encoding="utf-8")`, which is
+    ICU's full lower-casing, like `str.lower()` (final sigma and İ included).
+  * Its whitespace split is RE2 `\\s` (ASCII only), so with
+    `lower_case=False` non-ASCII spaces (no-break space, thin space; common in
+    PubMed) do not split words; and U+2028/U+2029 never do.
+  * It drops Cc/Cf control characters but transformers drops every C*
+    category (private use and unassigned too), and it does not apply
+    transformers' NFC.
+  * `[CLS]` in the text is split unless `preserve_unused_token=True`, which
+    also keeps `[unused7]` (not a special token in transformers) whole.
+  * `WordpieceTokenizer`/`FastWordpieceTokenizer` count the word length
+    limit in UTF-8 bytes; the reference counts characters.
+
+The character classes come from Python's `unicodedata`, the same tables the
+reference uses, rather than RE2's `\\p{..}` (a different Unicode version, and
+RE2 has no `Cn`).
+
+Also worked around: `tf.strings.lower` and `tf_text.regex_split` silently
+drop everything after a NUL character (see `_hide_nul`); and ALBERT's
+SentencePiece runs on `FastSentencepieceTokenizer` (see
+`SentencePieceTokenizer`). What remains different from the reference:
+a unigram segmentation tie that float rounding decides may go the other way
+(two equal-score segmentations of the same text; about 1 line in 10,000),
+and `SentencePieceTokenizer.tokenize` writes an unknown piece as "<unk>"
+where transformers keeps its text (same ids).
+"""
+import functools
+import re
+import sys
+import unicodedata
+from typing import List, Optional, Sequence
+
+import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import numpy as np
+import sentencepiece as spm
+from sentencepiece import sentencepiece_model_pb2
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+SPIECE_UNDERLINE = "\u2581"  # "▁", SentencePiece's word-start marker.
+
+# BERT's `_is_chinese_char`: the CJK Unified Ideographs blocks.
+_CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF),
+               (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF),
+               (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+
+# ALBERT's `_is_start_piece`: these pieces begin a word for whole-word masking.
+_ALBERT_START_PIECES = frozenset('!"#$%&"()*+,-./:;?@[\\]^_`{|}~')
+
+# The reference's `max_input_chars_per_word`.
+MAX_CHARS_PER_WORD = 100
+
+
+class TokenizerError(ValueError):
+  """A vocab file or SentencePiece model that cannot be used (named in it)."""
+
+
+# ----------------------------------------------------------- character classes
+@functools.lru_cache(maxsize=None)
+def _categories() -> List[str]:
+  """unicodedata.category of every code point, by code point."""
+  return [unicodedata.category(chr(cp)) for cp in range(sys.maxunicode + 1)]
+
+
+def _regex_class(predicate) -> str:
+  """An RE2 character class of the code points where `predicate(char, cat)`.
+
+  `cat` is the character's Unicode category. Surrogates are left out: they
+  cannot occur in valid UTF-8.
+  """
+  ranges = []
+  for cp, category in enumerate(_categories()):
+    if category == "Cs" or not predicate(chr(cp), category):
+      continue
+    if ranges and ranges[-1][1] == cp - 1:
+      ranges[-1][1] = cp
+    else:
+      ranges.append([cp, cp])
+  parts = [f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}"
+           for a, b in ranges]
+  return "[" + "".join(parts) + "]"
+
+
+def _is_bert_control(char, category):
+  """Characters `_clean_text` deletes: NUL, U+FFFD and C* except \\t\\n\\r.
+
+  transformers tests `category.startswith("C")`; google-research/bert tests
+  only Cc and Cf (the two differ on private-use and unassigned code points).
+  """
+  if char in "\t\n\r":
+    return False
+  return char in "\x00\ufffd" or category.startswith("C")
+
+
+def _is_bert_whitespace(char, category):
+  """Characters that separate words: BERT's `_is_whitespace` (space,
+  \\t\\n\\r, Zs) plus what `str.split()` also splits on (U+2028, U+2029),
+  less what `_clean_text` deletes first."""
+  if _is_bert_control(char, category):
+    return False
+  return char in " \t\n\r" or category == "Zs" or char.isspace()
+
+
+def _is_bert_punctuation(char, category):
+  """BERT's `_is_punctuation`: all non-letter/number ASCII, and Unicode P*."""
+  cp = ord(char)
+  if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+    return True
+  return category.startswith("P")
+
+
+@functools.lru_cache(maxsize=None)
+def _char_class(name: str) -> str:
+  """The RE2 class for one named character set (computed once per process)."""
+  predicates = {
+      "bert_control": _is_bert_control,
+      "bert_whitespace": _is_bert_whitespace,
+      "bert_punctuation": _is_bert_punctuation,
+      "nonspacing_mark": lambda char, category: category == "Mn",
+      "python_space": lambda char, category: char.isspace(),
+      "combining": lambda char, category: unicodedata.combining(char) != 0,
+      "python_digit": lambda char, category: char.isdigit(),
+  }
+  return _regex_class(predicates[name])
+
+
+def _cjk_class() -> str:
+  ranges = [f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in _CJK_RANGES]
+  return "[" + "".join(ranges) + "]"
+
+
+def _alternation(strings: Sequence[str]) -> str:
+  """A regex matching any of `strings` literally, longest first."""
+  return "|".join(re.escape(s) for s in sorted(strings, key=len, reverse=True))
+
+
+def _isin(values: tf.Tensor, strings: Sequence[str]) -> tf.Tensor:
+  """values: string[N] → bool[N], True where the value is one of `strings`."""
+  table = tf.constant(list(strings), dtype=tf.string)
+  return tf.reduce_any(tf.equal(values[:, None], table[None, :]), axis=1)
+
+
+def _split_specials(texts: tf.Tensor,
+                    specials: Sequence[str]) -> tf.RaggedTensor:
+  """Cuts each text around the special tokens written in it.
+
+  texts: string[B] → string[B, (chunks)], each special token its own chunk,
+  in order (transformers' added-token trie split). Empty chunks are dropped.
+  """
+  pattern = f"({_alternation(specials)})"
+  return tf_text.regex_split(texts, pattern, pattern)
+
+
+def _lower(texts: tf.Tensor) -> tf.Tensor:
+  """Lower-cases as transformers does: `str.lower()` one character at a time.
+
+  (`PreTrainedTokenizer.tokenize` lower-cases with `re.sub("(.+?)", ...)`,
+  so Σ always becomes σ: never the final ς that `str.lower()` gives a
+  whole word, and that google-research/bert gives.) Apart from final sigma,
+  ICU's lower-casing is `str.lower()`'s full case mapping (İ → i̇).
+  """
+  texts = tf.strings.regex_replace(texts, "\u03a3", "\u03c3")  # Σ → σ
+  # (tf.strings.lower stops at a NUL; callers remove or hide NULs first.)
+  return tf.strings.lower(texts, encoding="utf-8")
+
+
+# tf.strings.lower and tf_text.regex_split stop at a NUL character and drop
+# the rest of the string. The SentencePiece path keeps NULs (the reference
+# encodes one as <unk>), so they are hidden from those ops as "\ue000n", a
+# private-use character no step changes plus a letter; "\ue000" itself is
+# written "\ue000e", so that the hiding can be undone exactly.
+_NUL_ESCAPE = "\ue000"
+
+
+def _hide_nul(texts: tf.Tensor) -> tf.Tensor:
+  texts = tf.strings.regex_replace(texts, _NUL_ESCAPE, _NUL_ESCAPE + "e")
+  return tf.strings.regex_replace(texts, r"\x00", _NUL_ESCAPE + "n")
+
+
+def _restore_nul(texts: tf.Tensor) -> tf.Tensor:
+  texts = tf.strings.regex_replace(texts, _NUL_ESCAPE + "n", "\x00")
+  return tf.strings.regex_replace(texts, _NUL_ESCAPE + "e", _NUL_ESCAPE)
+
+
+# ------------------------------------------------------------- file reading
+def _read_file(path: str, what: str) -> bytes:
+  try:
+    with tf.io.gfile.GFile(path, "rb") as f:
+      return f.read()
+  except (tf.errors.OpError, OSError) as e:
+    message = getattr(e, "message", None) or str(e)
+    raise TokenizerError(f"{path}: cannot read {what}: {message}") from None
+
+
+def load_vocab(vocab_file: str) -> List[str]:
+  """Reads a WordPiece vocab.txt (one token per line, id = line number)."""
+  data = _read_file(vocab_file, "WordPiece vocab file")
+  try:
+    text = data.decode("utf-8")
+  except UnicodeDecodeError as e:
+    raise TokenizerError(
+        f"{vocab_file}: byte {e.start}: vocab file is not UTF-8") from None
+  lines = text.split("\n")
+  if lines and lines[-1] == "":
+    lines.pop()  # The newline that ends the last line.
+  vocab = [line.rstrip("\r") for line in lines]
+  seen = {}
+  for line_number, token in enumerate(vocab, start=1):
+    if not token or token != token.strip():
+      raise TokenizerError(
+          f"{vocab_file}:{line_number}: expected one token per line, got "
+          f"{token!r}")
+    if token in seen:
+      raise TokenizerError(
+          f"{vocab_file}:{line_number}: token {token!r} repeats line "
+          f"{seen[token]}")
+    seen[token] = line_number
+  if not vocab:
+    raise TokenizerError(f"{vocab_file}: vocab file is empty")
+  return vocab
+
+
+# ------------------------------------------------------------ common surface
+class _Vocabulary:
+  """Tokens by id and ids by token. A plain object, so that tf.Module does
+  not wrap (and try to track) a 30,000-entry list and dict."""
+
+  def __init__(self, tokens: Sequence[str]):
+    self.tokens = tuple(tokens)
+    self.ids = {token: i for i, token in enumerate(self.tokens)}
+    self.array = np.array(self.tokens, dtype=object)
+
+
+class _Tokenizer(tf.Module):
+  """What both tokenizers share: ids, tokens, batching, the Python API.
+
+  Subclasses set `_vocabulary` and the special token strings, and implement
+  `_tokenize_graph(texts: string[B]) -> ids int32[B, (T)]` in TensorFlow ops.
+  """
+
+  cls_token = "[CLS]"
+  sep_token = "[SEP]"
+  mask_token = "[MASK]"
+  pad_token = "[PAD]"
+  unk_token = "[UNK]"
+
+  def __init__(self, name=None):
+    super().__init__(name=name)
+    # No autograph: the graph has no Python control flow, and converting
+    # tensorflow_text's Python code takes seconds.
+    self._batch_fn = tf.function(
+        self._tokenize_graph, autograph=False,
+        input_signature=[tf.TensorSpec([None], tf.string)])
+
+  # ------------------------------------------------------------ vocabulary
+  @property
+  def vocab(self) -> List[str]:
+    return list(self._vocabulary.tokens)
+
+  @property
+  def vocab_size(self) -> int:
+    return len(self._vocabulary.tokens)
+
+  @property
+  def special_tokens(self) -> List[str]:
+    return [self.cls_token, self.sep_token, self.pad_token, self.mask_token,
+            self.unk_token]
+
+  @property
+  def cls_id(self) -> int:
+    return self._vocabulary.ids[self.cls_token]
+
+  @property
+  def sep_id(self) -> int:
+    return self._vocabulary.ids[self.sep_token]
+
+  @property
+  def pad_id(self) -> int:
+    return self._vocabulary.ids[self.pad_token]
+
+  @property
+  def mask_id(self) -> int:
+    return self._vocabulary.ids[self.mask_token]
+
+  @property
+  def unk_id(self) -> int:
+    return self._vocabulary.ids[self.unk_token]
+
+  def convert_tokens_to_ids(self, tokens: Sequence[str]) -> List[int]:
+    """Unknown tokens map to `unk_id`, as in transformers."""
+    ids, unk_id = self._vocabulary.ids, self.unk_id
+    return [ids.get(token, unk_id) for token in tokens]
+
+  def convert_ids_to_tokens(self, ids: Sequence[int]) -> List[str]:
+    tokens = self._vocabulary.tokens
+    bad = [int(i) for i in ids if not 0 <= int(i) < len(tokens)]
+    if bad:
+      raise TokenizerError(
+          f"ids {bad[:5]}: expected ids in [0, {len(tokens)})")
+    return [tokens[int(i)] for i in ids]
+
+  # ------------------------------------------------------------ tokenizing
+  @tf.autograph.experimental.do_not_convert
+  def tf_tokenize(self, strings: tf.Tensor) -> tf.RaggedTensor:
+    """strings: string[B] → int32[B, (tokens)] token ids; graph-compatible.
+
+    For use inside a tf.function or a SavedModel signature (track the
+    tokenizer on the saved tf.Module, e.g. `module.tokenizer = tokenizer`).
+    """
+    return self._tokenize_graph(strings)
+
+  def tokenize(self, text: str) -> List[str]:
+    return self.tokenize_batch([text])[0]
+
+  def encode(self, text: str) -> List[int]:
+    """Token ids of `text` (no [CLS]/[SEP] added)."""
+    return self.encode_batch([text])[0]
+
+  def tokenize_batch(self, texts: Sequence[str]) -> List[List[str]]:
+    """Tokens of every text; the TensorFlow ops run once for the batch.
+
+    Pass many texts per call (thousands or more): that is what makes it fast.
+    """
+    return self._run(texts, as_tokens=True)
+
+  def encode_batch(self, texts: Sequence[str]) -> List[List[int]]:
+    """Token ids of every text; the TensorFlow ops run once for the batch."""
+    return self._run(texts, as_tokens=False)
+
+  def _run(self, texts, as_tokens):
+    if isinstance(texts, (str, bytes)):
+      raise TypeError("tokenize_batch/encode_batch take a list of strings, "
+                      f"got {type(texts).__name__}")
+    texts = list(texts)
+    if not texts:
+      return []
+    ids = self._batch_fn(tf.constant(texts, dtype=tf.string))
+    splits = ids.row_splits.numpy()
+    flat = ids.flat_values.numpy()
+    # Tokens are looked up by id here rather than moved out of the graph.
+    flat = (self._vocabulary.array[flat] if as_tokens else flat).tolist()
+    return [flat[splits[i]:splits[i + 1]] for i in range(len(texts))]
+
+  def _check_specials(self, path):
+    missing = [t for t in self.special_tokens if t not in self._vocabulary.ids]
+    if missing:
+      raise TokenizerError(
+          f"{path}: vocabulary lacks the special tokens {', '.join(missing)}")
+
+
+# ---------------------------------------------------------------- WordPiece
+class WordpieceTokenizer(_Tokenizer):
+  """BERT's FullTokenizer (basic tokenizer + WordPiece) on tensorflow_text.
+
+  Args:
+    vocab_file: vocab.txt, one token per line (local path or gs://...).
+    do_lower_case: lower-case and strip accents (uncased models).
+  """
+
+  def __init__(self, vocab_file: str, do_lower_case: bool = True, name=None):
+    super().__init__(name=name)
+    self.vocab_file = vocab_file
+    self.do_lower_case = do_lower_case
+    self._vocabulary = _Vocabulary(load_vocab(vocab_file))
+    self._check_specials(vocab_file)
+    # The reference's 100-character limit is applied before this op (see
+    # `_tokenize_graph`); a word of at most 100 characters has at most 400
+    # UTF-8 bytes, so tensorflow_text's byte limit never fires first.
+    self._wordpiece = tf_text.FastWordpieceTokenizer(
+        vocab=list(self._vocabulary.tokens), suffix_indicator="##",
+        max_bytes_per_word=4 * MAX_CHARS_PER_WORD, token_out_type=tf.int32,
+        unknown_token=self.unk_token, no_pretokenization=True)
+
+  def is_word_start(self, token: str) -> bool:
+    """A token that begins a new word (whole-word masking): not ##-prefixed."""
+    return not token.startswith("##")
+
+  def _tokenize_graph(self, texts):
+    """texts: string[B] → ids int32[B, (T)].
+
+    transformers' BasicTokenizer.tokenize, then WordPiece. Lower-casing and
+    accent stripping run on whole chunks of text rather than on each word
+    (several times faster); that gives the same words, as neither creates
+    nor removes whitespace.
+    """
+    specials = self.special_tokens
+    # _clean_text: delete NUL, U+FFFD and control characters.
+    texts = tf.strings.regex_replace(texts, _char_class("bert_control"), "")
+    texts = tf_text.normalize_utf8(texts, "NFC")
+    # Special tokens written in the text become chunks of their own, left
+    # as they are (transformers splits them off before BasicTokenizer).
+    chunks = _split_specials(texts, specials)                  # [B, (C)]
+    flat = chunks.flat_values
+    if self.do_lower_case:
+      lowered = _lower(flat)
+      # _run_strip_accents: NFD, then drop the non-spacing marks.
+      lowered = tf_text.normalize_utf8(lowered, "NFD")
+      lowered = tf.strings.regex_replace(
+          lowered, _char_class("nonspacing_mark"), "")
+      flat = tf.where(_isin(flat, specials), flat, lowered)
+    # Split on whitespace, and keep punctuation (_run_split_on_punc) and CJK
+    # characters (_tokenize_chinese_chars) as words of their own. A special
+    # token chunk matches the first alternative whole; no other chunk holds
+    # one (they were cut out above, and lower-cased text has no capitals).
+    special_re = _alternation(specials)
+    keep = f"{special_re}|{_char_class('bert_punctuation')}|{_cjk_class()}"
+    words = tf_text.regex_split(
+        flat, f"{keep}|{_char_class('bert_whitespace')}+", keep)  # [C, (W)]
+    words = chunks.with_flat_values(words).merge_dims(1, 2)       # [B, (W)]
+    flat_words = words.flat_values
+    # max_input_chars_per_word: a word of over 100 characters is [UNK];
+    # writing it as "[UNK]" makes WordPiece return unk_id for it.
+    too_long = (tf.strings.length(flat_words, unit="UTF8_CHAR") >
+                MAX_CHARS_PER_WORD)
+    flat_words = tf.where(too_long, self.unk_token, flat_words)
+    ids = self._wordpiece.tokenize(flat_words)                  # [W, (T)]
+    return words.with_flat_values(ids).merge_dims(1, 2)
+
+
+# ------------------------------------------------------------ SentencePiece
+class SentencePieceTokenizer(_Tokenizer):
+  """ALBERT's FullTokenizer with an spm_model_file, on tensorflow_text.
+
+  Args:
+    spm_model_file: the serialized SentencePiece model (local path or gs://).
+    do_lower_case: lower-case after normalisation (ALBERT's uncased models).
+
+  `tokenize` gives an unknown piece as the unk token ("<unk>"), where
+  transformers gives its text; the ids are the same.
+  """
+
+  def __init__(self, spm_model_file: str, do_lower_case: bool = True,
+               name=None):
+    super().__init__(name=name)
+    self.spm_model_file = spm_model_file
+    self.do_lower_case = do_lower_case
+    model = _read_file(spm_model_file, "SentencePiece model")
+    proto = sentencepiece_model_pb2.ModelProto()
+    processor = spm.SentencePieceProcessor()
+    try:
+      proto.ParseFromString(model)
+      processor.LoadFromSerializedProto(model)
+    except Exception as e:  # protobuf's DecodeError, or sentencepiece's.
+      raise TokenizerError(
+          f"{spm_model_file}: not a SentencePiece model: {e}") from None
+    pieces = [processor.IdToPiece(i) for i in range(processor.GetPieceSize())]
+    self._vocabulary = _Vocabulary(pieces)
+    # ALBERT's special tokens: SentencePiece's own unk (and pad) pieces,
+    # "<unk>"/"<pad>" in the published models, plus the control symbols
+    # [CLS], [SEP], [MASK] given to spm_train.
+    self.unk_token = processor.IdToPiece(processor.unk_id())
+    if processor.pad_id() >= 0:
+      self.pad_token = processor.IdToPiece(processor.pad_id())
+    self._check_specials(spm_model_file)
+    if proto.trainer_spec.model_type == proto.trainer_spec.UNIGRAM:
+      # Not tf_text.SentencepieceTokenizer for unigram models (ALBERT's):
+      # the SentencePiece library built into it picks differently between
+      # equal-score segmentations ("▁", "00", "0" against the Python
+      # package's "▁", "0", "00" for " 000" when "00" is a piece): 19 lines
+      # in 18,313 of PubMed with an 800-piece model. FastSentencepieceTokenizer
+      # agrees with the Python package but for the rare ties that float
+      # rounding decides (1 line in 18,313), and is twice as fast; but it
+      # gets BPE and word models wrong, which keep the other op.
+      self._sentencepiece = tf_text.FastSentencepieceTokenizer(model)
+    else:
+      self._sentencepiece = tf_text.SentencepieceTokenizer(
+          model=model, out_type=tf.int32)
+    self._pieces = tf.constant(pieces, dtype=tf.string)
+    self._piece_ids = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            self._pieces, tf.range(len(pieces), dtype=tf.int32)),
+        default_value=self.unk_id)
+
+  def is_word_start(self, token: str) -> bool:
+    """ALBERT's `_is_start_piece`, plus the special tokens."""
+    return (token.startswith(SPIECE_UNDERLINE) or token.startswith("<") or
+            token in _ALBERT_START_PIECES or token in self.special_tokens)
+
+  def _encode(self, texts):
+    """texts: string[N] → SentencePiece ids int32[N, (k)]."""
+    return self._sentencepiece.tokenize(texts).with_row_splits_dtype(tf.int64)
+
+  def _preprocess(self, texts):
+    """ALBERT's `preprocess_text`: string[N] → string[N]."""
+    # " ".join(text.strip().split())
+    texts = tf.strings.regex_replace(
+        texts, _char_class("python_space") + "+", " ")
+    texts = tf.strings.regex_replace(texts, "^ | $", "")
+    texts = tf.strings.regex_replace(texts, "``", '"')
+    texts = tf.strings.regex_replace(texts, "''", '"')
+    # NFKD, then drop the characters with a combining class.
+    texts = tf_text.normalize_utf8(texts, "NFKD")
+    texts = tf.strings.regex_replace(texts, _char_class("combining"), "")
+    if self.do_lower_case:
+      texts = _lower(texts)
+    return texts
+
+  def _split_digit_comma(self, ids):
+    """ALBERT's `encode_pieces` rule, ids: int32[N] → int32[N, (k)].
+
+    A piece like "▁1990," (a digit, then ",") is encoded again without its
+    "," and "▁"; a "▁" that the original piece did not start with is taken
+    off the first new piece (dropped if that piece is a bare "▁"); then ","
+    is appended. Other pieces are rows of one.
+    """
+    pieces = tf.gather(self._pieces, ids)
+    match = tf.strings.regex_full_match(
+        pieces, f"(?s).*{_char_class('python_digit')},")
+    index = tf.where(match)[:, 0]
+    matched = tf.gather(pieces, index)
+    body = tf.strings.regex_replace(matched, f",$|{SPIECE_UNDERLINE}", "")
+    sub_ids = self._encode(body)                                 # [M, (Q)]
+    sub = sub_ids.with_flat_values(tf.gather(self._pieces, sub_ids.flat_values))
+    first = sub.row_starts()
+    first_piece = tf.gather(sub.flat_values, first)
+    fix = tf.logical_and(
+        tf.logical_not(tf.strings.regex_full_match(
+            matched, f"(?s){SPIECE_UNDERLINE}.*")),
+        tf.strings.regex_full_match(first_piece, f"(?s){SPIECE_UNDERLINE}.*"))
+    first_piece = tf.where(
+        fix, tf.strings.regex_replace(first_piece, f"^{SPIECE_UNDERLINE}", ""),
+        first_piece)
+    sub = sub.with_flat_values(tf.tensor_scatter_nd_update(
+        sub.flat_values, first[:, None], first_piece))
+    sub = tf.ragged.boolean_mask(sub, tf.not_equal(sub, ""))   # a bare "▁"
+    comma = tf.RaggedTensor.from_row_lengths(
+        tf.fill([tf.size(index)], ","), tf.ones_like(index), validate=False)
+    sub = tf.concat([sub, comma], axis=1)
+    # A stripped piece may not be in the vocabulary: unk_id, as in the
+    # reference (`PieceToId`).
+    sub_ids = self._piece_ids.lookup(sub.flat_values)
+    # Rows: [id] where no match, the new ids where matched.
+    n = tf.size(ids, out_type=tf.int64)
+    not_match = tf.logical_not(match)
+    kept = tf.RaggedTensor.from_row_lengths(
+        tf.boolean_mask(ids, not_match), tf.cast(not_match, tf.int64),
+        validate=False)
+    replaced = tf.RaggedTensor.from_row_lengths(
+        sub_ids, tf.scatter_nd(index[:, None], sub.row_lengths(), [n]),
+        validate=False)
+    return tf.concat([kept, replaced], axis=1)
+
+  def _tokenize_graph(self, texts):
+    """texts: string[B] → ids int32[B, (T)]."""
+    specials = self.special_tokens
+    # Special tokens written in the text become chunks of their own, the
+    # rest is tokenized chunk by chunk (as transformers does).
+    chunks = _split_specials(_hide_nul(texts), specials)       # [B, (C)]
+    flat = chunks.flat_values
+    is_special = _isin(flat, specials)
+    text_chunks = _restore_nul(self._preprocess(tf.where(is_special, "", flat)))
+    ids = self._encode(text_chunks)
+    ids = ids.with_flat_values(
+        self._split_digit_comma(ids.flat_values)).merge_dims(1, 2)
+    special_rows = tf.RaggedTensor.from_row_lengths(
+        self._piece_ids.lookup(tf.boolean_mask(flat, is_special)),
+        tf.cast(is_special, tf.int64), validate=False)
+    ids = tf.concat([ids, special_rows], axis=1)               # [C, (T)]
+    return chunks.with_flat_values(ids).merge_dims(1, 2)
+
+
+# ------------------------------------------------------------------ factory
+def build_tokenizer(vocab_file: Optional[str] = None,
+                    spm_model_file: Optional[str] = None,
+                    do_lower_case: bool = True) -> _Tokenizer:
+  """The SentencePiece tokenizer if `spm_model_file` is given, else WordPiece.
+
+  As in ALBERT's FullTokenizer, `spm_model_file` wins when both are given.
+  """
+  if spm_model_file:
+    return SentencePieceTokenizer(spm_model_file, do_lower_case=do_lower_case)
+  if vocab_file:
+    return WordpieceTokenizer(vocab_file, do_lower_case=do_lower_case)
+  raise TokenizerError(
+      "build_tokenizer: expected vocab_file (WordPiece) or spm_model_file "
+      "(SentencePiece), got neither")

@@ -1,0 +1,169 @@
+"""One training process of tests/distributed/test_multi_worker.py.
+
+  python -m tests.distributed.multi_worker_main --output_dir=DIR \
+      --weights_out=W.npz [--kill_after_step=N] [--steps=4]
+
+With TF_CONFIG set it trains under MultiWorkerMirroredStrategy (resolved by
+biom_tf.training.strategy, as `run_pretraining --strategy=multi_worker` does);
+without, under the default strategy on one CPU. Either way it trains the same
+tiny BERT (no dropout, so every run is deterministic) with the real Trainer.
+
+The input pipeline is the one thing replaced: biom_tf's pipeline shuffles
+each worker's shard, so one worker and two workers legitimately see different
+examples per step. Here the records are read in order, cut into per-replica
+batches, and batch k goes to pipeline k mod n: at every step the n pipelines
+together read exactly the global batch one pipeline reads alone, which is what
+makes the weights comparable. The file holds exactly one global batch, read
+again at every step, so that a restarted input (see below) reads what an
+uninterrupted one would.
+"""
+import json
+import os
+import signal
+import sys
+
+import numpy as np
+from absl import app
+from absl import flags
+
+import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+from biom_tf.configs import ModelConfig
+from biom_tf.training import pretrain
+from biom_tf.training import strategy as strategy_lib
+
+flags.DEFINE_string("output_dir", None, "Checkpoint folder of this process.")
+flags.DEFINE_string("weights_out", None,
+                    "Where to save the final weights (X.npz); the weights at "
+                    "each checkpoint go to X-stepN.npz.")
+flags.DEFINE_integer("steps", 4, "num_train_steps.")
+flags.DEFINE_integer("global_batch", 8, "train_batch_size.")
+flags.DEFINE_integer("kill_after_step", 0,
+                     "SIGKILL this process right after the checkpoint of "
+                     "this step is written (0: never).")
+FLAGS = flags.FLAGS
+
+SEQ, PRED, VOCAB = 16, 4, 64
+
+
+def tiny_config() -> ModelConfig:
+  return ModelConfig(family="bert", vocab_size=VOCAB, hidden_size=16,
+                     num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=32, max_position_embeddings=SEQ,
+                     hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+
+
+def write_records(path, records):
+  """`records` BERT pretraining examples from a fixed seed."""
+  import tensorflow as tf  # after the strategy: MWMS must come first
+  rng = np.random.RandomState(0)
+
+  def ints(values):
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
+
+  with tf.io.TFRecordWriter(path) as writer:
+    for _ in range(records):
+      length = rng.randint(8, SEQ + 1)
+      ids = np.zeros(SEQ, np.int64)
+      ids[:length] = rng.randint(5, VOCAB, size=length)
+      mask = (np.arange(SEQ) < length).astype(np.int64)
+      segments = ((np.arange(SEQ) >= length // 2) & (mask > 0)).astype(np.int64)
+      positions = np.sort(rng.choice(np.arange(1, length), PRED, replace=False))
+      feature = {
+          "input_ids": ints(ids), "input_mask": ints(mask),
+          "segment_ids": ints(segments),
+          "masked_lm_positions": ints(positions),
+          "masked_lm_ids": ints(rng.randint(5, VOCAB, size=PRED)),
+          "masked_lm_weights": tf.train.Feature(
+              float_list=tf.train.FloatList(value=[1.0] * PRED)),
+          "next_sentence_labels": ints([rng.randint(2)]),
+      }
+      writer.write(tf.train.Example(
+          features=tf.train.Features(feature=feature)).SerializeToString())
+
+
+def in_order_dataset(strategy, path, global_batch):
+  import tensorflow as tf
+  from biom_tf import features
+
+  spec = features.pretraining_feature_spec("bert", SEQ, PRED)
+
+  def dataset_fn(context):
+    per_replica = context.get_per_replica_batch_size(global_batch)
+    d = tf.data.TFRecordDataset(path).repeat()
+    d = d.batch(per_replica, drop_remainder=True)
+    d = d.shard(context.num_input_pipelines, context.input_pipeline_id)
+    return d.map(lambda s: features.to_model_inputs(
+        tf.io.parse_example(s, spec)))
+
+  return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def dump_weights(trainer, path):
+  """Trainable weights and the step, to an .npz (renamed into place)."""
+  weights = {f"{i}:{v.name}": v.numpy()
+             for i, v in enumerate(trainer.model.trainable_variables)}
+  weights["global_step"] = np.array(trainer.global_step)
+  np.savez(path + ".tmp.npz", **weights)
+  os.replace(path + ".tmp.npz", path)
+
+
+def main(argv):
+  del argv
+  multi = bool(os.environ.get("TF_CONFIG"))
+  strategy = strategy_lib.resolve_strategy(
+      "multi_worker" if multi else "default")
+  import tensorflow as tf
+  task = json.loads(os.environ["TF_CONFIG"])["task"]["index"] if multi else 0
+  tf.io.gfile.makedirs(FLAGS.output_dir)
+  data = os.path.join(FLAGS.output_dir, "data.tfrecord")
+  write_records(data, FLAGS.global_batch)
+
+  config = pretrain.PretrainingConfig(
+      model_config=tiny_config(), output_dir=FLAGS.output_dir,
+      input_file=data, max_seq_length=SEQ, max_predictions_per_seq=PRED,
+      train_batch_size=FLAGS.global_batch, learning_rate=1e-2,
+      num_train_steps=FLAGS.steps, num_warmup_steps=1,
+      save_checkpoints_steps=2, iterations_per_loop=2, jit_compile=False)
+  trainer = pretrain.Trainer(config, strategy)
+  trainer._dataset = lambda input_file, global_batch, is_training: (  # pylint: disable=protected-access
+      in_order_dataset(strategy, input_file, global_batch))
+
+  # Under MultiWorkerMirroredStrategy the distributed iterator is not a
+  # trackable object, so Trainer.restore_or_initialize(with_iterator=True)
+  # cannot put it in a checkpoint (ValueError from tf.train.Checkpoint).
+  # Until the trainer handles that itself, leave the iterator out here; a
+  # resumed run then restarts its input from the first record, which the
+  # test's data (one global batch, repeated) makes harmless.
+  restore = trainer.restore_or_initialize
+
+  def restore_without_untrackable_iterator(with_iterator):
+    from tensorflow.python.trackable import base  # pylint: disable=g-direct-tensorflow-import
+    if not isinstance(trainer.train_iterator, base.Trackable):
+      with_iterator = False
+    return restore(with_iterator)
+
+  trainer.restore_or_initialize = restore_without_untrackable_iterator
+
+  save = tf.train.CheckpointManager.save
+
+  def save_and_dump(manager, *args, **kwargs):
+    """Saves; dumps the weights beside --weights_out; dies if asked to."""
+    path = save(manager, *args, **kwargs)
+    step = trainer.global_step
+    dump_weights(trainer, FLAGS.weights_out.replace(".npz", f"-step{step}.npz"))
+    if step == FLAGS.kill_after_step:
+      print(f"[worker {task}] killed after step {step}", flush=True)
+      os.kill(os.getpid(), signal.SIGKILL)
+    return path
+
+  tf.train.CheckpointManager.save = save_and_dump
+
+  trainer.train()
+  dump_weights(trainer, FLAGS.weights_out)
+  print(f"[worker {task}] done at step {trainer.global_step}", flush=True)
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_required(["output_dir", "weights_out"])
+  app.run(main)
+  sys.exit(0)
