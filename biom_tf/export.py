@@ -28,7 +28,7 @@ import dataclasses
 import json
 import os
 import shutil
-import uuid
+import tempfile
 from typing import List, Optional
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
@@ -78,12 +78,13 @@ def build_model(config: ModelConfig, head: Optional[str] = None,
 
 def _find_tokenizer_files(directory: str, vocab_file, spm_model_file):
   """Vocabulary files given, else found in the input directory."""
-  if vocab_file or spm_model_file or not directory or not os.path.isdir(directory):
+  if (vocab_file or spm_model_file or not directory or
+      not tf.io.gfile.isdir(directory)):
     return vocab_file, spm_model_file
   for name in ("spiece.model", "30k-clean.model"):
-    if os.path.exists(os.path.join(directory, name)):
+    if tf.io.gfile.exists(os.path.join(directory, name)):
       return None, os.path.join(directory, name)
-  if os.path.exists(os.path.join(directory, "vocab.txt")):
+  if tf.io.gfile.exists(os.path.join(directory, "vocab.txt")):
     return os.path.join(directory, "vocab.txt"), None
   return None, None
 
@@ -105,7 +106,7 @@ def load(model_family: str, input: str, input_format: str,  # pylint: disable=re
                       f"{INPUT_FORMATS}")
   if not tf.io.gfile.exists(input) and not tf.io.gfile.exists(input + ".index"):
     raise ExportError(f"{input}: input not found")
-  directory = input if os.path.isdir(input) else os.path.dirname(input)
+  directory = input if tf.io.gfile.isdir(input) else os.path.dirname(input)
   if input_format == "hf":
     return _load_hf(model_family, input, vocab_file, spm_model_file,
                     do_lower_case)
@@ -138,8 +139,8 @@ def _load_hf(family, directory, vocab_file, spm_model_file, do_lower_case):
   if do_lower_case is None:
     do_lower_case = True
     path = os.path.join(directory, "tokenizer_config.json")
-    if os.path.exists(path):
-      with open(path) as f:
+    if tf.io.gfile.exists(path):
+      with tf.io.gfile.GFile(path) as f:
         do_lower_case = bool(json.load(f).get("do_lower_case", True))
   return LoadedModel(model, config, head_name, num_outputs, labels,
                      vocab_file, spm_model_file, do_lower_case)
@@ -147,9 +148,9 @@ def _load_hf(family, directory, vocab_file, spm_model_file, do_lower_case):
 
 def _load_biom(family, directory, vocab_file, spm_model_file, do_lower_case):
   path = os.path.join(directory, BIOM_META)
-  if not os.path.exists(path):
+  if not tf.io.gfile.exists(path):
     raise ExportError(f"{directory}: no {BIOM_META} (not a biom export)")
-  with open(path) as f:
+  with tf.io.gfile.GFile(path) as f:
     meta = json.load(f)
   if meta.get("family") != family:
     raise ExportError(f"{path}: a {meta.get('family')!r} model, not {family!r}")
@@ -232,13 +233,13 @@ def _write_hf(loaded: LoadedModel, directory: str):
 
 def _write_biom(loaded: LoadedModel, directory: str):
   tf.train.Checkpoint(model=loaded.model).write(os.path.join(directory, "ckpt-1"))
-  with open(os.path.join(directory, "checkpoint"), "w") as f:
+  with tf.io.gfile.GFile(os.path.join(directory, "checkpoint"), "w") as f:
     f.write('model_checkpoint_path: "ckpt-1"\nall_model_checkpoint_paths: "ckpt-1"\n')
   meta = dict(family=loaded.config.family,
               config=loaded.config.to_original_dict(), head=loaded.head,
               num_outputs=loaded.num_outputs, labels=loaded.labels,
               do_lower_case=loaded.do_lower_case)
-  with open(os.path.join(directory, BIOM_META), "w") as f:
+  with tf.io.gfile.GFile(os.path.join(directory, BIOM_META), "w") as f:
     f.write(json.dumps(meta, indent=2, sort_keys=True) + "\n")
   _copy_vocab(loaded, directory)
 
@@ -246,6 +247,22 @@ def _write_biom(loaded: LoadedModel, directory: str):
 def _write_savedmodel(loaded: LoadedModel, directory: str):
   from biom_tf.checkpoints import savedmodel  # pylint: disable=import-outside-toplevel
   savedmodel.save_savedmodel(loaded, directory)
+
+
+def _copy_tree(source: str, target: str):
+  """Copies a local directory tree to any tf.io.gfile path; all or nothing."""
+  try:
+    for root, _, files in tf.io.gfile.walk(source):
+      relative = os.path.relpath(root, source)
+      destination = target if relative == "." else os.path.join(target, relative)
+      tf.io.gfile.makedirs(destination)
+      for name in files:
+        tf.io.gfile.copy(os.path.join(root, name),
+                         os.path.join(destination, name), overwrite=True)
+  except Exception:
+    if tf.io.gfile.exists(target):
+      tf.io.gfile.rmtree(target)
+    raise
 
 
 def write(loaded: LoadedModel, output: str, output_format: str) -> str:
@@ -264,17 +281,25 @@ def write(loaded: LoadedModel, output: str, output_format: str) -> str:
   if tf.io.gfile.exists(output) and (not tf.io.gfile.isdir(output) or
                                      tf.io.gfile.listdir(output)):
     raise ExportError(f"{output}: already exists and is not empty")
-  parent = os.path.dirname(os.path.abspath(output))
-  os.makedirs(parent, exist_ok=True)
-  staging = os.path.join(parent, f".tmp-{os.path.basename(output)}-"
-                         f"{uuid.uuid4().hex[:8]}")
-  os.makedirs(staging)
+  # Staged in a local temporary directory (transformers and safetensors write
+  # local files only), then moved into place: renamed when `output` is local,
+  # copied through tf.io.gfile otherwise (gs://, ram://). Nothing is left at
+  # `output` if writing fails.
+  local = "://" not in output
+  parent = os.path.dirname(os.path.abspath(output)) if local else None
+  if local:
+    os.makedirs(parent, exist_ok=True)
+  staging = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(output)}-",
+                             dir=parent)
   try:
     {"tf1": _write_tf1, "hf": _write_hf, "biom": _write_biom,
      "savedmodel": _write_savedmodel}[output_format](loaded, staging)
-    if os.path.isdir(output):
-      os.rmdir(output)
-    os.rename(staging, output)
+    if local:
+      if os.path.isdir(output):
+        os.rmdir(output)
+      os.rename(staging, output)
+    else:
+      _copy_tree(staging, output)
   finally:
     if os.path.exists(staging):
       shutil.rmtree(staging)

@@ -121,11 +121,6 @@ def test_corpus_to_export_on_ram_filesystem(ram_root, tmp_path, monkeypatch):
   assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "biom_tf/export.py write() stages with os.makedirs / os.rename / "
-    "shutil.rmtree and _write_biom() with open(), not tf.io.gfile: a ram:// "
-    "or gs:// output lands on the local disk (reported to the exporters "
-    "engineer; remove this mark when fixed)"))
 def test_convert_checkpoint_writes_to_ram_filesystem(ram_root, tmp_path,
                                                      monkeypatch):
   from biom_tf import export  # pylint: disable=import-outside-toplevel

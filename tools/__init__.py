@@ -1,0 +1,1 @@
+"""absl-flag command-line tools, one per stage: flags → one library call."""
