@@ -115,7 +115,7 @@ class _CutBlocks(beam.DoFn):
 
 
 class _ProcessBlock(beam.DoFn):
-  """(shard, block, documents) → (shard, (block, data, offsets, stats))."""
+  """(shard, block, documents) → (shard, (block, data, records, stats))."""
 
   def __init__(self, vocab_file, spm_model_file, options: Dict):
     self.vocab_file = vocab_file
@@ -134,23 +134,22 @@ class _ProcessBlock(beam.DoFn):
   def process(self, element):
     shard, block, documents = element
     result = self.processor.process(shard, block, documents)
-    yield shard, (block, result["data"], result["offsets"], result["stats"])
+    yield shard, (block, result["data"], result["records"], result["stats"])
 
 
 class _WriteShard(beam.DoFn):
-  """(shard, [(block, data, offsets, stats)]) → a dict about the shard."""
+  """(shard, [(block, data, records, stats)]) → a dict about the shard."""
 
-  def __init__(self, outputs: List[str], gzip: bool):
+  def __init__(self, outputs: List[str]):
     self.outputs = outputs
-    self.gzip = gzip
 
   def process(self, element):
     shard, results = element
     results = sorted(results, key=lambda r: r[0])
-    out = writer.ShardWriter(self.outputs[shard], self.gzip)
+    out = writer.ShardWriter(self.outputs[shard])
     try:
-      for _, data, offsets, _ in results:
-        out.write_block(data, offsets)
+      for _, data, records, _ in results:
+        out.write_block(data, records)
       size = out.close()
     except BaseException:
       out.abort()
@@ -194,4 +193,4 @@ def build_pipeline(root, input_file, output_file: str,
           | "ProcessBlocks" >> beam.ParDo(_ProcessBlock(
               vocab_file, spm_model_file, dataclasses.asdict(options)))
           | "BlocksByShard" >> beam.GroupByKey()
-          | "WriteShards" >> beam.ParDo(_WriteShard(outputs, options.gzip)))
+          | "WriteShards" >> beam.ParDo(_WriteShard(outputs)))

@@ -1,0 +1,1 @@
+"""Benchmarks: data creation, pretraining, fine-tuning → BENCHMARKS.md."""

@@ -1,0 +1,154 @@
+"""TFRecord bytes, output files that are complete or absent, the manifest.
+
+  * `tfrecord_bytes` frames a block's serialized records as a TFRecord file
+    (length, masked CRC-32C, data, CRC), gzip-compressed if asked. Workers do
+    this, so that the process writing a shard only appends bytes: TFRecord
+    files concatenate, and so do gzip members (TensorFlow's GZIP reader reads
+    a multi-member file through).
+  * A shard is written under a temporary name (`<shard>.incomplete`) and
+    renamed to its final name when its last block is written, so a crash
+    never leaves a final-named, half-written shard.
+  * The manifest (`<output>.manifest.json`) records the flags, the vocabulary
+    hash, the inputs and, per shard, its record count and size. It is
+    rewritten (atomically, the same way) after every completed shard, so a
+    rerun with the same flags and inputs can tell which shards are done and
+    redo only the others.
+"""
+import gzip
+import itertools
+import json
+import os
+from typing import Optional
+
+import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import numpy as np
+import tensorflow as tf
+
+INCOMPLETE_SUFFIX = ".incomplete"
+# TensorFlow's own GZIP TFRecord writer uses zlib's default level.
+GZIP_LEVEL = 6
+_scratch_names = itertools.count()
+
+
+class OutputError(ValueError):
+  """An output path that cannot be written; the message names it."""
+
+
+def tfrecord_bytes(data: bytes, offsets: np.ndarray,
+                   compress: bool = False) -> bytes:
+  """Records data[offsets[i]:offsets[i + 1]] as the bytes of a TFRecord file.
+
+  The framing (and its CRC-32C) is TensorFlow's: the records are written
+  with tf.io.TFRecordWriter to an in-memory (ram://) file and read back.
+  With `compress`, the bytes are one gzip member (deterministic: no time
+  stamp).
+  """
+  path = f"ram://biom_tf_tfrecords/{os.getpid()}-{next(_scratch_names)}"
+  with tf.io.TFRecordWriter(path) as out:
+    write = out.write
+    bounds = offsets.tolist()
+    for begin, end in zip(bounds[:-1], bounds[1:]):
+      write(data[begin:end])
+  with tf.io.gfile.GFile(path, "rb") as f:
+    framed = f.read()
+  tf.io.gfile.remove(path)
+  if compress:
+    return gzip.compress(framed, compresslevel=GZIP_LEVEL, mtime=0)
+  return framed
+
+
+class ShardWriter:
+  """A shard file written under a temporary name, renamed by `close()`."""
+
+  def __init__(self, path: str):
+    self.path = path
+    self.temp_path = path + INCOMPLETE_SUFFIX
+    self.records = 0
+    try:
+      self._file = tf.io.gfile.GFile(self.temp_path, "wb")
+    except tf.errors.OpError as e:
+      raise OutputError(f"{path}: cannot write: {_reason(e)}") from None
+
+  def write_block(self, data: bytes, records: int):
+    """Appends `tfrecord_bytes` output holding `records` records."""
+    try:
+      self._file.write(data)
+    except tf.errors.OpError as e:
+      raise OutputError(f"{self.path}: cannot write: {_reason(e)}") from None
+    self.records += records
+
+  def close(self) -> int:
+    """Flushes, renames to the final name; returns the file size in bytes."""
+    try:
+      self._file.close()
+      self._file = None
+      tf.io.gfile.rename(self.temp_path, self.path, overwrite=True)
+      return tf.io.gfile.stat(self.path).length
+    except tf.errors.OpError as e:
+      raise OutputError(f"{self.path}: cannot finish: {_reason(e)}") from None
+
+  def abort(self):
+    """Closes and deletes the temporary file (best effort)."""
+    if self._file is not None:
+      try:
+        self._file.close()
+      except tf.errors.OpError:
+        pass
+      self._file = None
+    remove_if_exists(self.temp_path)
+
+
+def write_json(path: str, value) -> None:
+  """Writes JSON atomically: to `path.incomplete`, then renamed."""
+  temp = path + INCOMPLETE_SUFFIX
+  try:
+    with tf.io.gfile.GFile(temp, "w") as f:
+      f.write(json.dumps(value, indent=1, sort_keys=False) + "\n")
+    tf.io.gfile.rename(temp, path, overwrite=True)
+  except tf.errors.OpError as e:
+    raise OutputError(f"{path}: cannot write: {_reason(e)}") from None
+
+
+def read_json(path: str) -> Optional[dict]:
+  """The JSON object at `path`, or None if absent or unreadable."""
+  try:
+    if not tf.io.gfile.exists(path):
+      return None
+    with tf.io.gfile.GFile(path, "r") as f:
+      value = json.loads(f.read())
+    return value if isinstance(value, dict) else None
+  except (tf.errors.OpError, ValueError):
+    return None
+
+
+def file_size_or_none(path: str) -> Optional[int]:
+  try:
+    return tf.io.gfile.stat(path).length
+  except tf.errors.OpError:
+    return None
+
+
+def remove_if_exists(path: str):
+  try:
+    if tf.io.gfile.exists(path):
+      tf.io.gfile.remove(path)
+  except tf.errors.OpError:
+    pass
+
+
+def make_parent_dirs(path: str):
+  """Creates the directory `path` goes in (not a bucket: gs://bucket/x)."""
+  parent = path.rsplit("/", 1)[0] if "/" in path else ""
+  if "://" in parent and "/" not in parent.split("://", 1)[1]:
+    return
+  if parent:
+    try:
+      tf.io.gfile.makedirs(parent)
+    except tf.errors.OpError as e:
+      raise OutputError(f"{path}: cannot create its directory: {_reason(e)}"
+                        ) from None
+
+
+def _reason(e) -> str:
+  message = getattr(e, "message", None) or str(e)
+  return str(message).strip().splitlines()[0]
