@@ -81,7 +81,7 @@ def write_records(path, records):
           features=tf.train.Features(feature=feature)).SerializeToString())
 
 
-def in_order_dataset(strategy, path, global_batch):
+def in_order_dataset(strategy, path, global_batch, skip_steps=0):
   import tensorflow as tf
   from biom_tf import features
 
@@ -92,6 +92,7 @@ def in_order_dataset(strategy, path, global_batch):
     d = tf.data.TFRecordDataset(path).repeat()
     d = d.batch(per_replica, drop_remainder=True)
     d = d.shard(context.num_input_pipelines, context.input_pipeline_id)
+    d = d.skip(skip_steps)
     return d.map(lambda s: features.to_model_inputs(
         tf.io.parse_example(s, spec)))
 
@@ -125,24 +126,9 @@ def main(argv):
       num_train_steps=FLAGS.steps, num_warmup_steps=1,
       save_checkpoints_steps=2, iterations_per_loop=2, jit_compile=False)
   trainer = pretrain.Trainer(config, strategy)
-  trainer._dataset = lambda input_file, global_batch, is_training: (  # pylint: disable=protected-access
-      in_order_dataset(strategy, input_file, global_batch))
-
-  # Under MultiWorkerMirroredStrategy the distributed iterator is not a
-  # trackable object, so Trainer.restore_or_initialize(with_iterator=True)
-  # cannot put it in a checkpoint (ValueError from tf.train.Checkpoint).
-  # Until the trainer handles that itself, leave the iterator out here; a
-  # resumed run then restarts its input from the first record, which the
-  # test's data (one global batch, repeated) makes harmless.
-  restore = trainer.restore_or_initialize
-
-  def restore_without_untrackable_iterator(with_iterator):
-    from tensorflow.python.trackable import base  # pylint: disable=g-direct-tensorflow-import
-    if not isinstance(trainer.train_iterator, base.Trackable):
-      with_iterator = False
-    return restore(with_iterator)
-
-  trainer.restore_or_initialize = restore_without_untrackable_iterator
+  trainer._dataset = (  # pylint: disable=protected-access
+      lambda input_file, global_batch, is_training, skip_steps=0:
+      in_order_dataset(strategy, input_file, global_batch, skip_steps))
 
   save = tf.train.CheckpointManager.save
 

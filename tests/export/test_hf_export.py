@@ -191,11 +191,6 @@ def test_finetuned_export_loads_in_transformers(tmp_path, family, head,
   if head != "span":
     assert hf.config.id2label == dict(enumerate(labels))
 
-  if heads.uses_cls_head(config, head):
-    # See test_electra_classification_head_activation: heads.py's
-    # ClassificationHead("gelu") is Model Garden's tanh GELU, transformers'
-    # ElectraClassificationHead the erf GELU. Here the weights are checked.
-    hf.classifier.activation = transformers.activations.ACT2FN["gelu_new"]
   inputs = random_inputs(config.vocab_size)
   got = ours(inputs, training=False).numpy()
   with torch.no_grad():
@@ -212,24 +207,6 @@ def test_finetuned_export_loads_in_transformers(tmp_path, family, head,
   assert (again.head, again.num_outputs, again.labels) == (head, num_outputs, labels)
   out2 = export.write(again, str(tmp_path / "hf2"), "hf")
   _assert_same_files(out, out2)
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "biom_tf/models/heads.py builds ELECTRA's classification head with Model "
-    "Garden's 'gelu' (tanh approximation); transformers' "
-    "ElectraClassificationHead applies the erf GELU: logits differ by ~1e-3. "
-    "Fix belongs in heads.py (activation=tf.nn.gelu, i.e. approximate=False)."))
-def test_electra_classification_head_activation(tmp_path, vocab_file):
-  config = _config("electra", len(WORDPIECE_VOCAB))
-  ours = randomize(heads.build_finetuning_model(config, "sequence", 3))
-  out = export.write(export.LoadedModel(ours, config, "sequence", 3,
-                                        vocab_file=vocab_file),
-                     str(tmp_path / "hf"), "hf")
-  hf = _from_pretrained("ElectraForSequenceClassification", out)
-  inputs = random_inputs(config.vocab_size)
-  with torch.no_grad():
-    want = hf(**_torch_inputs(inputs)).logits
-  _close(ours(inputs, training=False).numpy(), want, "logits (erf GELU)")
 
 
 def test_real_tf1_fixture_to_hf(tmp_path):

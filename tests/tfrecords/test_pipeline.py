@@ -27,6 +27,30 @@ from tfrecords import writer
 S, P = 128, 20
 
 
+
+def _model_garden_script():
+  """Model Garden's create_pretraining_data, imported beside our tools.
+
+  Its module defines absl flags (`vocab_file`, `input_file`, ...) on the global
+  FLAGS at import; our tools, imported in-process by other tests, define flags
+  of the same names. The ones already defined are set aside while the module
+  is imported, and put back after: the test calls its functions, not its main.
+  """
+  import sys  # pylint: disable=import-outside-toplevel
+  from absl import flags  # pylint: disable=import-outside-toplevel
+  name = "official.nlp.data.create_pretraining_data"
+  if name in sys.modules:
+    return sys.modules[name]
+  registry = flags.FLAGS._flags()  # pylint: disable=protected-access
+  saved = dict(registry)
+  registry.clear()
+  try:
+    from official.nlp.data import create_pretraining_data  # pylint: disable=import-outside-toplevel
+  finally:
+    registry.clear()
+    registry.update(saved)
+  return create_pretraining_data
+
 def _slice_corpus(source, path, num_documents):
   docs = list(corpus.iter_documents([source]))[:num_documents]
   return write_corpus(path, [d.lines for d in docs])
@@ -74,7 +98,7 @@ def bert_run(tmp_path_factory):
   path = _slice_corpus(source, tmp / "corpus.txt", 300)
   summary = _run(path, str(tmp / "bert.tfrecord"), vocab, dupe_factor=4,
                  max_seq_length=S, max_predictions_per_seq=P)
-  from official.nlp.data import create_pretraining_data as mg
+  mg = _model_garden_script()
   from official.nlp.tools import tokenization as mg_tokenization
   mg_tokenizer = mg_tokenization.FullTokenizer(vocab, do_lower_case=True)
   mg_instances = mg.create_training_instances(
@@ -162,7 +186,7 @@ def test_the_originals_readers_parse_ours_and_ours_parses_theirs(
   parsed = tf.io.parse_single_example(record, original)
   assert parsed["input_ids"].shape == [S]
   # Model Garden's writer (the original's format) → our schema.
-  from official.nlp.data import create_pretraining_data as mg
+  mg = _model_garden_script()
   from official.nlp.tools import tokenization as mg_tokenization
   theirs = str(tmp_path / "theirs.tfrecord")
   mg.write_instance_to_example_files(

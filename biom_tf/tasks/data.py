@@ -1,0 +1,98 @@
+"""What every task's reader shares: the error type, split files, line readers.
+
+Splits are named `train`, `devel` and `test` (the MTL-2016 names); a data
+directory may spell the middle one `dev`, `devel`, `valid` or `validation`.
+"""
+import json
+import os
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import tensorflow as tf
+
+SPLITS = ("train", "devel", "test")
+_SPLIT_STEMS = {"train": ("train",),
+                "devel": ("devel", "dev", "valid", "validation"),
+                "test": ("test",)}
+
+
+class DataError(ValueError):
+  """Task data that cannot be read: the message names the file and line."""
+
+
+def find_split_file(data_dir: str, split: str,
+                    extensions: Sequence[str]) -> Optional[str]:
+  """`data_dir/<stem><ext>` for the first stem of `split` and extension found."""
+  for stem in _SPLIT_STEMS[split]:
+    for ext in extensions:
+      path = os.path.join(data_dir, stem + ext)
+      if tf.io.gfile.exists(path):
+        return path
+  return None
+
+
+def split_files(data_dir: str, extensions: Sequence[str],
+                what: str) -> Dict[str, str]:
+  """The train / devel / test files of a data directory; all three required.
+
+  Args:
+    data_dir: directory of the task data.
+    extensions: accepted file extensions, in order of preference ('.tsv').
+    what: a description of the expected format for the error message.
+  """
+  if not tf.io.gfile.isdir(data_dir):
+    raise DataError(f"{data_dir}: data directory not found")
+  files = {}
+  for split in SPLITS:
+    path = find_split_file(data_dir, split, extensions)
+    if path is None:
+      names = " or ".join(s + e for s in _SPLIT_STEMS[split] for e in extensions)
+      present = ", ".join(sorted(tf.io.gfile.listdir(data_dir))[:8]) or "nothing"
+      raise DataError(f"{data_dir}: no {split} split ({names}) for {what}; "
+                      f"the directory holds {present}")
+    files[split] = path
+  return files
+
+
+def read_lines(path: str) -> List[str]:
+  """The file's lines without line terminators; a missing file is an error."""
+  if not tf.io.gfile.exists(path):
+    raise DataError(f"{path}: file not found")
+  with tf.io.gfile.GFile(path) as f:
+    try:
+      text = f.read()
+    except UnicodeDecodeError as e:
+      raise DataError(f"{path}: not UTF-8 text ({e})") from None
+  return text.splitlines()
+
+
+def read_jsonl(path: str) -> Iterator[Tuple[int, dict]]:
+  """(line number, object) for each non-blank line of a JSON-lines file."""
+  for number, line in enumerate(read_lines(path), start=1):
+    if not line.strip():
+      continue
+    try:
+      value = json.loads(line)
+    except json.JSONDecodeError as e:
+      raise DataError(f"{path}:{number}: not a JSON object ({e.msg})") from None
+    if not isinstance(value, dict):
+      raise DataError(f"{path}:{number}: expected a JSON object, got "
+                      f"{type(value).__name__}")
+    yield number, value
+
+
+def read_json(path: str):
+  if not tf.io.gfile.exists(path):
+    raise DataError(f"{path}: file not found")
+  with tf.io.gfile.GFile(path) as f:
+    try:
+      return json.load(f)
+    except json.JSONDecodeError as e:
+      raise DataError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})"
+                      ) from None
+
+
+def require_examples(examples: list, path: str, what: str = "examples"):
+  """An empty split is an error naming the file."""
+  if not examples:
+    raise DataError(f"{path}: no {what} (empty split)")
+  return examples

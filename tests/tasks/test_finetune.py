@@ -1,0 +1,211 @@
+"""End to end with tiny models: run_finetuning and the tool, on every head."""
+import json
+import os
+import random
+
+from absl import flags
+from absl.testing import flagsaver
+import biom_tf  # noqa: F401
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from biom_tf.models import heads
+from biom_tf.tasks import get_task
+from biom_tf.tasks import metrics
+from biom_tf.training import finetune
+from tests.tasks.conftest import tiny_config
+from tests.tasks.conftest import write_ner
+from tools import run_finetuning
+
+FLAGS = flags.FLAGS
+ENTITIES = {"breast cancer": ["B-Disease", "I-Disease"],
+            "carcinoma": ["B-Disease"], "fever": ["B-Disease"],
+            "colon tumors": ["B-Disease", "I-Disease"]}
+FILLER = ["the", "patient", "had", "with", "mild", "and", "no", "today"]
+
+
+def toy_sentence(rng, n_min=3, n_max=12):
+  tokens = []
+  for _ in range(rng.randint(n_min, n_max)):
+    if rng.random() < 0.3:
+      entity = rng.choice(list(ENTITIES))
+      tokens += list(zip(entity.split(), ENTITIES[entity]))
+    else:
+      tokens.append((rng.choice(FILLER), "O"))
+  return tokens
+
+
+@pytest.fixture(scope="module")
+def ner_dir(tmp_path_factory):
+  rng = random.Random(0)
+  test = [toy_sentence(rng) for _ in range(20)]
+  test.append(toy_sentence(rng, 40, 40))  # longer than max_seq_length=32
+  return write_ner(tmp_path_factory.mktemp("ner"), {
+      "train.tsv": [toy_sentence(rng) for _ in range(160)],
+      "devel.tsv": [toy_sentence(rng) for _ in range(20)],
+      "test.tsv": test})
+
+
+@pytest.fixture(scope="module")
+def config_file(tmp_path_factory):
+  path = str(tmp_path_factory.mktemp("cfg") / "bert_config.json")
+  tiny_config().to_json_file(path)
+  return path
+
+
+def run_tool(argv, capsys):
+  with flagsaver.flagsaver():
+    FLAGS(["run_finetuning"] + argv)
+    rc = run_finetuning.main(["run_finetuning"])
+  out = capsys.readouterr()
+  return rc, out.out, out.err
+
+
+def test_ner_end_to_end_through_the_tool(ner_dir, config_file, vocab_file,
+                                         tokenizer, tmp_path, capsys):
+  out = str(tmp_path / "out")
+  rc, stdout, stderr = run_tool([
+      "--task=ner", f"--data_dir={ner_dir}", f"--output_dir={out}",
+      f"--config_file={config_file}", f"--vocab_file={vocab_file}",
+      "--max_seq_length=32", "--train_batch_size=16", "--learning_rate=2e-3",
+      "--num_train_epochs=4", "--warmup_proportion=0.1", "--seeds=1,2"],
+      capsys)
+  assert rc == 0, stderr
+  assert "ner test f1:" in stdout
+  with open(os.path.join(out, "eval_results.json")) as f:
+    results = json.load(f)
+  assert set(results["runs"]) == {"seed_1", "seed_2"}
+  tests = [results["runs"][s]["test"]["f1"] for s in ("seed_1", "seed_2")]
+  # The toy task is learnable: a tiny model from scratch gets it right.
+  assert min(tests) > 0.9
+  assert results["mean"]["test"]["f1"] == pytest.approx(np.mean(tests))
+  assert results["std"]["test"]["f1"] == pytest.approx(np.std(tests))
+  assert results["runs"]["seed_1"]["train"]["steps"] == 40
+  # conlleval-format predictions; the 40-word sentence is predicted whole.
+  with open(os.path.join(out, "seed_1", "test_predictions.txt")) as f:
+    blocks = f.read().strip().split("\n\n")
+  assert len(blocks) == 21 and len(blocks[-1].splitlines()) >= 40
+  gold = [[line.split()[1] for line in b.splitlines()] for b in blocks]
+  pred = [[line.split()[2] for line in b.splitlines()] for b in blocks]
+  assert metrics.entity_scores(gold, pred)["f1"] == pytest.approx(tests[0])
+  model_dir = os.path.join(out, "seed_1", "model")
+  assert sorted(os.listdir(model_dir)) == sorted([
+      "biom_model.json", "checkpoint", "ckpt-1.data-00000-of-00001",
+      "ckpt-1.index", "finetune_config.json", "label_map.json", "vocab.txt"])
+  with open(os.path.join(model_dir, "label_map.json")) as f:
+    assert json.load(f) == {"task": "ner", "head": "token",
+                            "labels": ["O", "B-Disease", "I-Disease"]}
+  with open(os.path.join(model_dir, "finetune_config.json")) as f:
+    assert json.load(f)["hf_architecture"] == "BertForTokenClassification"
+  # The saved checkpoint restores the model: same predictions as written.
+  restored = heads.build_finetuning_model(tiny_config(), "token", 3)
+  tf.train.Checkpoint(model=restored).read(
+      os.path.join(model_dir, "ckpt-1")).assert_existing_objects_matched()
+  task = get_task("ner")
+  splits = task.read(ner_dir)
+  encoded = task.encode(splits["test"], tokenizer, 32, training=False)
+  _, again = task.evaluate(splits["test"], encoded,
+                           finetune.predict(restored, encoded, 8))
+  assert [p["predicted"] for p in again] == pred
+  # As --init_checkpoint, it gives a new model its encoder, not its head.
+  fresh = heads.build_finetuning_model(tiny_config(), "token", 3)
+  line = finetune.initialize_encoder(fresh.encoder, model_dir, tiny_config())
+  assert "model/encoder" in line
+  for a, b in zip(fresh.encoder.variables, restored.encoder.variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  assert not np.array_equal(fresh.classifier.kernel.numpy(),
+                            restored.classifier.kernel.numpy())
+
+
+def test_bad_input_is_one_line_and_writes_nothing(ner_dir, config_file,
+                                                  vocab_file, tmp_path, capsys):
+  bad = write_ner(tmp_path / "bad", {
+      "train.tsv": [[("the", "O"), ("fever", "B-Disease")]],
+      "devel.tsv": [[("the", "O")]],
+      "test.tsv": [[("the", "O"), ("aspirin", "B-Chemical")]]})
+  common = [f"--config_file={config_file}", f"--vocab_file={vocab_file}",
+            "--max_seq_length=32"]
+  cases = [
+      (["--task=ner", f"--data_dir={bad}"], "test.tsv:2: tag 'B-Chemical'"),
+      (["--task=pubmedqa", f"--data_dir={ner_dir}"], "ori_pqal.json: not found"),
+      (["--task=chemprot", f"--data_dir={ner_dir}"], "no entity markers"),
+      (["--task=ner", f"--data_dir={ner_dir}", "--seeds=1,x"],
+       "--seeds=1,x: expected integers"),
+      (["--task=ner", f"--data_dir={ner_dir}", "--recipe=biom-electra-large-squad"],
+       "is for task=squad"),
+  ]
+  for argv, expected in cases:
+    out = str(tmp_path / "never")
+    rc, _, stderr = run_tool(argv + common + [f"--output_dir={out}"], capsys)
+    assert rc == 1
+    assert stderr.startswith("run_finetuning: error: ") and expected in stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert not os.path.exists(os.path.join(out, "eval_results.json"))
+
+
+def test_config_found_beside_the_checkpoint(tmp_path, vocab_file):
+  """--init_checkpoint=<a model saved here> needs no --config_file."""
+  config = tiny_config()
+  model = heads.build_finetuning_model(config, "token", 3)
+  task = get_task("ner")
+  task.labels = ["O", "B-D", "I-D"]
+  directory = finetune.save_finetuned_model(
+      model, str(tmp_path / "m"), task, finetune.FinetuneSettings(
+          task="ner", data_dir="", output_dir="", config=config,
+          vocab_file=vocab_file))
+  with flagsaver.flagsaver():
+    FLAGS(["run_finetuning", "--task=ner", "--data_dir=x", "--output_dir=y",
+           f"--init_checkpoint={directory}", f"--vocab_file={vocab_file}"])
+    settings = run_finetuning.settings_from_flags()
+  assert settings.config == config
+
+
+def test_recipe_fills_unset_flags_only(ner_dir, config_file, vocab_file):
+  with flagsaver.flagsaver():
+    FLAGS(["run_finetuning", "--task=ner", f"--data_dir={ner_dir}",
+           "--output_dir=/tmp/unused", f"--config_file={config_file}",
+           f"--vocab_file={vocab_file}", "--recipe=biobert-ner",
+           "--num_train_epochs=2"])
+    settings = run_finetuning.settings_from_flags()
+  assert settings.learning_rate == 5e-5 and settings.max_seq_length == 192
+  assert settings.num_train_epochs == 2  # given explicitly: wins
+  assert settings.weight_decay_rate == 0.0 and list(settings.seeds) == [1]
+
+
+def test_loss_weights_average_over_the_global_batch():
+  batch = {"labels": np.array([[0, -1, 1], [-1, -1, 2]])}
+  weights = finetune._with_loss_weights(batch, "token")["weights"]
+  np.testing.assert_allclose(weights, [[1 / 3, 0, 1 / 3], [0, 0, 1 / 3]])
+  batch = {"labels": np.array([1, 0, 2, 1])}
+  np.testing.assert_allclose(
+      finetune._with_loss_weights(batch, "sequence")["weights"], [0.25] * 4)
+
+
+def test_step_clips_the_true_gradient_norm():
+  """What the optimizer (and its global-norm clipping) sees of an embedding
+  gradient: one slice per row, the norm that of the dense gradient."""
+  model = heads.build_finetuning_model(tiny_config(), "sequence", 2)
+
+  class Recorder:
+    def apply_gradients(self, pairs):
+      self.pairs = list(pairs)
+
+  recorder = Recorder()
+  ids = np.array([[2, 7, 7, 7, 3]], np.int32)  # a token three times
+  batch = {"input_word_ids": ids, "input_mask": np.ones_like(ids),
+           "input_type_ids": np.zeros_like(ids), "labels": np.array([1]),
+           "weights": np.array([1.0], np.float32)}
+  finetune.make_step_fn(model, recorder)(batch)
+  gradient = [g for g, v in recorder.pairs if "word_embeddings" in v.name][0]
+  assert isinstance(gradient, tf.IndexedSlices)
+  assert sorted(gradient.indices.numpy().tolist()) == [2, 3, 7]
+  dense = tf.convert_to_tensor(gradient).numpy()
+  assert np.linalg.norm(gradient.values.numpy()) == pytest.approx(
+      np.linalg.norm(dense), rel=1e-6)
+  # Unmerged, the three slices of token 7 would measure differently.
+  raw = tf.IndexedSlices(tf.constant([[1.0, 0.0]] * 3), tf.constant([7] * 3),
+                         tf.constant([10, 2]))
+  merged = finetune.merge_duplicate_rows(raw)
+  assert np.linalg.norm(merged.values.numpy()) == pytest.approx(3.0)
+  assert np.linalg.norm(raw.values.numpy()) == pytest.approx(np.sqrt(3.0))

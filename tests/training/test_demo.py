@@ -1,0 +1,20 @@
+"""`make demo` end to end, shortened: vocab, records, training, export, plot."""
+import os
+
+from tests.training.conftest import run_module
+
+
+def test_demo_runs_end_to_end(tmp_path):
+  out = tmp_path / "demo"
+  proc = run_module("tools.demo", f"--output_dir={out}", "--num_train_steps=20",
+                    "--max_seq_length=32", "--train_batch_size=16")
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert "Demo finished" in proc.stdout
+  for path in ("vocab.txt", "tfrecords/demo.tfrecord", "pretrain/ckpt-20.index",
+               "pretrain/eval_results.txt", "pretrain/loss_curve.png",
+               "export/tf1/bert_model.ckpt.index",
+               "export/tf1/bert_config.json"):
+    assert os.path.exists(out / path), path
+  assert os.listdir(out / "pretrain" / "train"), "no TensorBoard events"
+  # Every path it promises is printed.
+  assert str(out / "pretrain" / "loss_curve.png") in proc.stdout

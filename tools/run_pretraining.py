@@ -1,0 +1,193 @@
+"""Pretrain or continue pretraining BERT, ALBERT or ELECTRA under tf.distribute.
+
+The original run_pretraining.py flags, plus ours:
+
+  python -m tools.run_pretraining --recipe=bluebert_base \
+      --input_file='gs://bucket/pubmed/*.tfrecord' --output_dir=gs://bucket/out \
+      --init_checkpoint=uncased_L-12_H-768_A-12/bert_model.ckpt \
+      --do_train --strategy=tpu --tpu_name=my-tpu
+
+  python -m tools.run_pretraining --model_family=bert \
+      --bert_config_file=tiny/bert_config.json --input_file='data/*.tfrecord' \
+      --output_dir=out --train_batch_size=32 --num_train_steps=1000 --do_train
+
+Flags given on the command line win over `--recipe`, which wins over the
+defaults. The run resumes from the latest checkpoint in --output_dir.
+"""
+import sys
+
+from absl import app
+from absl import flags
+import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+
+from biom_tf import configs
+from biom_tf import recipes
+from biom_tf.training import optimizers
+from biom_tf.training import pretrain
+from biom_tf.training import strategy as strategy_lib
+
+FLAGS = flags.FLAGS
+
+# The original flags (google-research/bert and albert run_pretraining.py).
+flags.DEFINE_string("bert_config_file", None,
+                    "bert_config.json of the model (BERT, or ELECTRA's "
+                    "discriminator config with --model_family=electra).")
+flags.DEFINE_string("albert_config_file", None, "albert_config.json (ALBERT).")
+flags.DEFINE_string("input_file", None,
+                    "TFRecord file(s) of pretraining examples: comma-separated "
+                    "globs.")
+flags.DEFINE_string("output_dir", None,
+                    "Where checkpoints, TensorBoard logs and results go.")
+flags.DEFINE_string("init_checkpoint", None,
+                    "Weights to start from (continued pretraining): an "
+                    "original TF1 checkpoint, a Hugging Face directory or one "
+                    "of ours.")
+flags.DEFINE_integer("max_seq_length", 128, "Tokens per sequence (as written "
+                     "in the TFRecords).")
+flags.DEFINE_integer("max_predictions_per_seq", 20, "Masked positions per "
+                     "sequence (as written in the TFRecords).")
+flags.DEFINE_integer("train_batch_size", 32, "Global batch of one update.")
+flags.DEFINE_integer("eval_batch_size", 8, "Global evaluation batch.")
+flags.DEFINE_float("learning_rate", 5e-5, "Peak learning rate.")
+flags.DEFINE_integer("num_train_steps", 100000, "Optimizer updates.")
+flags.DEFINE_integer("num_warmup_steps", 10000, "Linear warmup steps.")
+flags.DEFINE_integer("save_checkpoints_steps", 1000, "Checkpoint every N "
+                     "steps.")
+flags.DEFINE_integer("iterations_per_loop", 1000, "Steps per host call "
+                     "(one tf.function runs them; summaries between calls).")
+flags.DEFINE_integer("max_eval_steps", 100, "Evaluation batches.")
+flags.DEFINE_bool("do_train", False, "Train.")
+flags.DEFINE_bool("do_eval", False, "Evaluate the latest checkpoint.")
+flags.DEFINE_bool("use_tpu", False, "Same as --strategy=tpu.")
+flags.DEFINE_string("tpu_name", None, "Cloud TPU name (or 'local' on a TPU "
+                    "VM).")
+flags.DEFINE_string("tpu_zone", None, "Cloud TPU zone.")
+flags.DEFINE_string("gcp_project", None, "Cloud project of the TPU.")
+
+# Ours.
+flags.DEFINE_string("vocab_file", None, "WordPiece vocab.txt; needed only "
+                    "for ELECTRA records without masks (masked on the fly, "
+                    "as the original ELECTRA).")
+flags.DEFINE_string("spm_model_file", None, "SentencePiece model, as "
+                    "--vocab_file.")
+flags.DEFINE_enum("model_family", None, list(configs.FAMILIES),
+                  "bert, albert or electra (default: albert with "
+                  "--albert_config_file, else bert).")
+flags.DEFINE_string("preset", None, "Named architecture instead of a config "
+                    "file: " + ", ".join(sorted(configs.PRESETS)))
+flags.DEFINE_string("recipe", None, "Published pretraining recipe: "
+                    + ", ".join(sorted(recipes.RECIPES)))
+flags.DEFINE_enum("optimizer", "adamw", list(optimizers.OPTIMIZER_TYPES),
+                  "adamw (BERT, ELECTRA) or lamb (ALBERT).")
+flags.DEFINE_float("weight_decay_rate", 0.01, "Decoupled weight decay.")
+flags.DEFINE_enum("strategy", None, list(strategy_lib.STRATEGIES),
+                  "tf.distribute strategy (default: tpu with --use_tpu, "
+                  "else the default strategy).")
+flags.DEFINE_enum("mixed_precision", "none", list(strategy_lib.PRECISIONS),
+                  "bf16, fp16 (with loss scaling), auto (bf16 on TPU, fp16 "
+                  "on GPU, none on CPU) or none.")
+flags.DEFINE_integer("gradient_accumulation_steps", 1,
+                     "Split each update's batch into this many micro-batches.")
+flags.DEFINE_bool("jit_compile", None, "XLA-compile the training step "
+                  "(default: on TPU and GPU, off on CPU).")
+flags.DEFINE_integer("keep_checkpoint_max", 5, "Checkpoints kept.")
+flags.DEFINE_string("eval_input_file", None, "Evaluation TFRecords (default: "
+                    "--input_file, as the originals).")
+flags.DEFINE_integer("seed", 12345, "Seed of initialization, data order, "
+                     "dropout and ELECTRA's sampling.")
+flags.DEFINE_integer("stop_after_steps", None, "Stop (as if preempted) once "
+                     "this many steps are done; the next run resumes.")
+
+_RECIPE_FLAGS = ("max_seq_length", "max_predictions_per_seq",
+                 "train_batch_size", "num_train_steps", "learning_rate",
+                 "num_warmup_steps", "optimizer", "model_family", "preset")
+
+
+def _apply_recipe():
+  """Recipe values for the flags not given on the command line."""
+  if not FLAGS.recipe:
+    return
+  recipe = recipes.get_recipe(FLAGS.recipe)
+  print(recipe.describe(), flush=True)
+  for name, value in recipe.flags().items():
+    if name in _RECIPE_FLAGS and not FLAGS[name].present:
+      FLAGS[name].value = value
+
+
+def _model_config() -> configs.ModelConfig:
+  family = FLAGS.model_family or ("albert" if FLAGS.albert_config_file
+                                  else "bert")
+  path = FLAGS.albert_config_file or FLAGS.bert_config_file
+  if path:
+    return configs.ModelConfig.from_json_file(path, family)
+  if FLAGS.preset:
+    config = configs.get_preset(FLAGS.preset).config
+    if FLAGS.model_family and config.family != FLAGS.model_family:
+      raise configs.ConfigError(f"--preset={FLAGS.preset} is a {config.family} "
+                                f"model, not --model_family={family}")
+    return config
+  raise configs.ConfigError("give --bert_config_file, --albert_config_file, "
+                            "--preset or --recipe")
+
+
+def main(argv) -> int:
+  del argv
+  try:
+    _apply_recipe()
+    if not FLAGS.output_dir:
+      raise pretrain.PretrainingError("--output_dir is required")
+    if FLAGS.do_train and not FLAGS.input_file:
+      raise pretrain.PretrainingError("--do_train needs --input_file")
+    if FLAGS.do_eval and not (FLAGS.input_file or FLAGS.eval_input_file):
+      raise pretrain.PretrainingError("--do_eval needs --input_file or "
+                                      "--eval_input_file")
+    config = pretrain.PretrainingConfig(
+        model_config=_model_config(),
+        output_dir=FLAGS.output_dir,
+        input_file=FLAGS.input_file or "",
+        eval_input_file=FLAGS.eval_input_file or "",
+        init_checkpoint=FLAGS.init_checkpoint,
+        vocab_file=FLAGS.vocab_file,
+        spm_model_file=FLAGS.spm_model_file,
+        max_seq_length=FLAGS.max_seq_length,
+        max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+        train_batch_size=FLAGS.train_batch_size,
+        eval_batch_size=FLAGS.eval_batch_size,
+        learning_rate=FLAGS.learning_rate,
+        num_train_steps=FLAGS.num_train_steps,
+        num_warmup_steps=FLAGS.num_warmup_steps,
+        save_checkpoints_steps=FLAGS.save_checkpoints_steps,
+        iterations_per_loop=FLAGS.iterations_per_loop,
+        max_eval_steps=FLAGS.max_eval_steps,
+        keep_checkpoint_max=FLAGS.keep_checkpoint_max,
+        optimizer=FLAGS.optimizer,
+        weight_decay_rate=FLAGS.weight_decay_rate,
+        gradient_accumulation_steps=FLAGS.gradient_accumulation_steps,
+        jit_compile=FLAGS.jit_compile,
+        mixed_precision=FLAGS.mixed_precision,
+        seed=FLAGS.seed,
+        stop_after_steps=FLAGS.stop_after_steps)
+    config.validate()
+    name = FLAGS.strategy or ("tpu" if FLAGS.use_tpu else "default")
+    strategy = strategy_lib.resolve_strategy(
+        name, tpu_name=FLAGS.tpu_name, tpu_zone=FLAGS.tpu_zone,
+        gcp_project=FLAGS.gcp_project)
+    _, train_metrics, eval_metrics = pretrain.run_pretraining(
+        config, strategy, do_train=FLAGS.do_train, do_eval=FLAGS.do_eval)
+  except ValueError as e:  # every library error is a ValueError subclass
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  if train_metrics:
+    print("train: " + ", ".join(f"{k}={v:.4g}" for k, v in train_metrics.items()))
+  if eval_metrics:
+    print("eval: " + ", ".join(f"{k}={v:.4g}" for k, v in eval_metrics.items()))
+  print(f"checkpoints and TensorBoard logs: {FLAGS.output_dir}")
+  return 0
+
+
+def run():
+  app.run(lambda argv: sys.exit(main(argv)))
+
+
+if __name__ == "__main__":
+  run()
