@@ -23,6 +23,7 @@ TEST_REQUIRES = [
 ]
 
 TOOLS = [
+    "pubmed_to_text",
     "build_vocab",
     "create_pretraining_data",
     "run_pretraining",

@@ -208,6 +208,7 @@ def main(argv):
       "BIOM_SHARED_DIR", os.path.join(REPO_ROOT, "..", "shared"))
   vocab = os.path.join(shared, "vocab", "bert-base-uncased", "vocab.txt")
   small, both, large = _make_corpora(shared)
+  load_at_start = os.getloadavg()
   results = []
   if FLAGS.model_garden:
     results.append(_measure("model_garden", small, vocab, 1, True,
@@ -223,8 +224,9 @@ def main(argv):
   baseline = max(r["instances"] / r["cpu_s"] for r in mg) if mg else None
   print(_table(results, baseline))
   load = os.getloadavg()
-  print(f"\nload average during the run: {load[0]:.1f} {load[1]:.1f} "
-        f"{load[2]:.1f} on {os.cpu_count()} CPUs")
+  print(f"\nload average (1, 5, 15 min) at the start: {load_at_start[0]:.1f} "
+        f"{load_at_start[1]:.1f} {load_at_start[2]:.1f}; at the end: "
+        f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; {os.cpu_count()} CPUs")
   if FLAGS.results:
     with open(FLAGS.results, "w") as f:
       json.dump(results, f, indent=1)

@@ -3,14 +3,19 @@
   .venv/bin/python -m benchmarks.finetune \
       --data_dir=../shared/data/ncbi-disease \
       --vocab_file=../shared/vocab/bert-base-uncased/vocab.txt \
-      --output_dir=/tmp/bench_finetune
+      --seeds=1,2,3 --output_dir=/tmp/bench_finetune \
+      [--init_checkpoint=CHECKPOINT]   # e.g. a run of tools.run_pretraining
 
 One run, on the CPU:
-  1. a BERT model with a token-classification head is built by biom_tf and
-     exported with `biom_tf.checkpoints.huggingface.save_hf_model`; the
-     torch run loads that directory into transformers'
-     `BertForTokenClassification`, so both start from the same weights (the
-     initial logits are compared and reported);
+  1. per seed, a BERT model with a token-classification head is built by
+     biom_tf (the head initialized from the seed), its encoder loaded from
+     `--init_checkpoint` (any checkpoint `finetune.initialize_encoder`
+     reads, e.g. one pretrained by `tools.run_pretraining`; without it the
+     encoder is random, from the seed), and exported with
+     `biom_tf.checkpoints.huggingface.save_hf_model`; the torch run loads
+     that directory into transformers' `BertForTokenClassification`, so both
+     start from the same weights (the initial logits are compared and
+     reported);
   2. both train on the same encoded rows, in the same batches and order
      (`finetune.training_batches`), with the same optimizer (the original
      BERT AdamW: no bias correction, decoupled weight decay 0.01 except
@@ -20,11 +25,10 @@ One run, on the CPU:
   3. both predict the test split the same way and are scored by the same
      conlleval-style entity F1.
 
-Reported: test entity P/R/F1 of both, training examples/s (median step time,
-the first step excluded, and end-to-end), prediction examples/s. No pretrained
-model is on this machine: the checkpoint is randomly initialized, so the F1
-is that of a small model trained from scratch on NCBI-disease — the point is
-the comparison, not the absolute score.
+Reported: test entity P/R/F1 of both per seed, the paired per-seed F1
+differences (mean, sample std, standard error), the training-step rate of
+both measured interleaved on the same batches (median step time), end-to-end
+training and prediction examples/s.
 """
 import collections
 import dataclasses
@@ -59,6 +63,13 @@ flags.DEFINE_string("data_dir", "../shared/data/ncbi-disease", "NER data.")
 flags.DEFINE_string("vocab_file", "../shared/vocab/bert-base-uncased/vocab.txt",
                     "WordPiece vocabulary (uncased).")
 flags.DEFINE_string("output_dir", "/tmp/bench_finetune", "Scratch + results.")
+flags.DEFINE_string("init_checkpoint", None, "Encoder weights for both "
+                    "frameworks (TF1, Hugging Face or biom_tf checkpoint); "
+                    "default: a random encoder per seed.")
+flags.DEFINE_string("bert_config_file", None, "The checkpoint's "
+                    "bert_config.json (default: the one in --init_checkpoint's "
+                    "directory); without a checkpoint the model is built from "
+                    "--hidden_size, --num_layers and --num_heads.")
 flags.DEFINE_integer("hidden_size", 128, "Model width.")
 flags.DEFINE_integer("num_layers", 2, "Encoder layers.")
 flags.DEFINE_integer("num_heads", 2, "Attention heads.")
@@ -167,7 +178,10 @@ def paired_timing(torch, transformers, hf_dir, config, num_labels, encoded,
   like with like. Throwaway models: the benchmark's models stay untouched.
   """
   runners = {}
-  for name, jit_compile in (("biom_tf_xla", True), ("biom_tf", False)):
+  variants = [("biom_tf", False)]
+  if settings.jit_compile:
+    variants.append(("biom_tf_xla", True))
+  for name, jit_compile in variants:
     model = heads.build_finetuning_model(config, "token", num_labels,
                                          settings.head_dropout)
     step = tf.function(
@@ -194,15 +208,21 @@ def paired_timing(torch, transformers, hf_dir, config, num_labels, encoded,
   for name, fn in runners.items():  # warm up: trace, allocate
     fn(batches[0], 0)
   seconds = {name: [] for name in runners}
+  cpu_seconds = {name: [] for name in runners}
   for i, batch in enumerate(batches[1:]):
     names = list(runners) if i % 2 == 0 else list(runners)[::-1]
     for name in names:
-      start = time.time()
+      start, cpu_start = time.time(), time.process_time()
       runners[name](batch, i)
       seconds[name].append(time.time() - start)
+      cpu_seconds[name].append(time.process_time() - cpu_start)
   rows = float(np.mean([len(b["labels"]) for b in batches[1:]]))
+  # CPU seconds (all threads of this process) per step depend less on the
+  # other jobs than wall time does; both are reported.
   timing = {name: {"median_step_seconds": float(np.median(s)),
-                   "examples_per_second": rows / float(np.median(s))}
+                   "examples_per_second": rows / float(np.median(s)),
+                   "median_step_cpu_seconds":
+                       float(np.median(cpu_seconds[name]))}
             for name, s in seconds.items()}
   timing["batch_shape"] = list(modal)
   timing["num_batches"] = len(batches) - 1
@@ -227,6 +247,37 @@ def predict_torch(torch, model, encoded, batch_size, pad_to_multiple_of):
 
 
 # -------------------------------------------------------------------- main
+def model_config(tokenizer) -> ModelConfig:
+  """The checkpoint's config (or one from the size flags), with --dropout."""
+  path = FLAGS.bert_config_file
+  if not path and FLAGS.init_checkpoint:
+    directory = (FLAGS.init_checkpoint if os.path.isdir(FLAGS.init_checkpoint)
+                 else os.path.dirname(FLAGS.init_checkpoint))
+    path = os.path.join(directory, "bert_config.json")
+    if not os.path.exists(path):
+      raise app.UsageError(f"--init_checkpoint={FLAGS.init_checkpoint}: no "
+                           f"{path}; give --bert_config_file")
+  if path:
+    config = ModelConfig.from_json_file(path, "bert")
+  else:
+    config = ModelConfig(
+        family="bert", vocab_size=tokenizer.vocab_size,
+        hidden_size=FLAGS.hidden_size, num_hidden_layers=FLAGS.num_layers,
+        num_attention_heads=FLAGS.num_heads,
+        intermediate_size=4 * FLAGS.hidden_size, max_position_embeddings=512)
+  return dataclasses.replace(config, hidden_dropout_prob=FLAGS.dropout,
+                             attention_probs_dropout_prob=FLAGS.dropout)
+
+
+def paired_differences(f1):
+  """biom_tf minus torch test F1 per seed (points): values, mean, sample
+  std and standard error of the mean (std and error 0 for one seed)."""
+  diffs = [a - b for a, b in zip(f1["biom_tf"], f1["torch"])]
+  std = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else 0.0
+  return {"per_seed": diffs, "mean": float(np.mean(diffs)), "std": std,
+          "standard_error": std / math.sqrt(len(diffs))}
+
+
 def timed(fn, *args):
   start = time.time()
   value = fn(*args)
@@ -239,6 +290,9 @@ def build_pair(torch, transformers, config, num_labels, tokenizer, seed,
   tf_keras.utils.set_random_seed(seed)
   model = heads.build_finetuning_model(config, "token", num_labels,
                                        dropout_rate=FLAGS.dropout)
+  if FLAGS.init_checkpoint:
+    print(finetune.initialize_encoder(model.encoder, FLAGS.init_checkpoint,
+                                      config), flush=True)
   os.makedirs(directory, exist_ok=True)
   huggingface.save_hf_model(model, directory, config,
                             labels=[str(i) for i in range(num_labels)],
@@ -282,15 +336,10 @@ def main(argv):
   if FLAGS.torch_threads:
     torch.set_num_threads(FLAGS.torch_threads)
   seeds = [int(s) for s in FLAGS.seeds]
+  load_before = os.getloadavg()
   os.makedirs(FLAGS.output_dir, exist_ok=True)
   tokenizer = WordpieceTokenizer(FLAGS.vocab_file, do_lower_case=True)
-  config = ModelConfig(
-      family="bert", vocab_size=tokenizer.vocab_size,
-      hidden_size=FLAGS.hidden_size, num_hidden_layers=FLAGS.num_layers,
-      num_attention_heads=FLAGS.num_heads,
-      intermediate_size=4 * FLAGS.hidden_size, max_position_embeddings=512,
-      hidden_dropout_prob=FLAGS.dropout,
-      attention_probs_dropout_prob=FLAGS.dropout)
+  config = model_config(tokenizer)
   settings = finetune.FinetuneSettings(
       task="ner", data_dir=FLAGS.data_dir, output_dir=FLAGS.output_dir,
       config=config, vocab_file=FLAGS.vocab_file,
@@ -336,11 +385,14 @@ def main(argv):
   ours_key = "biom_tf_xla" if FLAGS.jit_compile else "biom_tf"
   ratio = (timing[best_torch]["median_step_seconds"]
            / timing[ours_key]["median_step_seconds"])
+  cpu_ratio = (timing[best_torch]["median_step_cpu_seconds"]
+               / timing[ours_key]["median_step_cpu_seconds"])
   if FLAGS.timing_only:
-    print(f"| {FLAGS.hidden_size}/{FLAGS.num_layers} | timing only | "
+    print(f"| {config.hidden_size}/{config.num_hidden_layers} | timing only | "
           f"{timing[ours_key]['examples_per_second']:.1f} | "
           f"{timing[best_torch]['examples_per_second']:.1f} "
-          f"({best_torch.replace('_', ' ')}) | {ratio:.2f}x |")
+          f"({best_torch.replace('_', ' ')}) | {ratio:.2f}x "
+          f"(CPU s/step: {cpu_ratio:.2f}x) |")
     return
 
   runs = {}
@@ -353,10 +405,12 @@ def main(argv):
                           torch_model, settings, num_steps, seed)
   f1 = {name: [100 * runs[s][name]["test_f1"] for s in seeds]
         for name in ("biom_tf", "torch")}
+  differences = paired_differences(f1)
   results = {
       "data": {"train_sentences": len(splits["train"]),
                "train_rows": len(train), "test_sentences": len(splits["test"]),
                "test_rows": len(test)},
+      "init_checkpoint": FLAGS.init_checkpoint,
       "model": config.to_original_dict(),
       "settings": {k: getattr(settings, k) for k in (
           "max_seq_length", "train_batch_size", "learning_rate",
@@ -368,29 +422,37 @@ def main(argv):
                   "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
                   "cpu_count": os.cpu_count()},
       "paired_timing": timing, "torch_threads_used": best_torch,
-      "train_speed_ratio": ratio,
+      "train_speed_ratio": ratio, "train_cpu_ratio": cpu_ratio,
       "runs": {str(s): r for s, r in runs.items()},
+      # std: sample standard deviation over seeds (ddof=1).
       "test_f1_points": {name: {"per_seed": v, "mean": float(np.mean(v)),
-                                "std": float(np.std(v))}
+                                "std": float(np.std(v, ddof=1))
+                                       if len(v) > 1 else 0.0}
                          for name, v in f1.items()},
-      "f1_difference_points": float(np.mean(f1["biom_tf"])
-                                    - np.mean(f1["torch"])),
+      "f1_difference_points": differences,
       "end_to_end_train_seconds": {
           name: float(np.mean([runs[s][name]["train_seconds"] for s in seeds]))
           for name in ("biom_tf", "torch")},
+      "load_average_before": load_before,
       "load_average_after": os.getloadavg()}
   path = os.path.join(FLAGS.output_dir, "finetune_benchmark.json")
   with open(path + ".tmp", "w") as f:
     json.dump(results, f, indent=2, default=float)
   os.replace(path + ".tmp", path)
-  print(f"| {FLAGS.hidden_size}/{FLAGS.num_layers} | {num_steps} | "
+  for i, seed in enumerate(seeds):
+    print(f"| seed {seed} | {f1['biom_tf'][i]:.2f} | {f1['torch'][i]:.2f} | "
+          f"{differences['per_seed'][i]:+.2f} |")
+  scores = results["test_f1_points"]
+  print(f"| {config.hidden_size}/{config.num_hidden_layers} | {num_steps} | "
         f"{FLAGS.dropout} | {len(seeds)} | "
-        f"{np.mean(f1['biom_tf']):.2f} ± {np.std(f1['biom_tf']):.2f} | "
-        f"{np.mean(f1['torch']):.2f} ± {np.std(f1['torch']):.2f} | "
-        f"{results['f1_difference_points']:+.2f} | "
+        f"{scores['biom_tf']['mean']:.2f} ± {scores['biom_tf']['std']:.2f} | "
+        f"{scores['torch']['mean']:.2f} ± {scores['torch']['std']:.2f} | "
+        f"{differences['mean']:+.2f} ± {differences['std']:.2f} "
+        f"(s.e. {differences['standard_error']:.2f}) | "
         f"{timing[ours_key]['examples_per_second']:.1f} | "
         f"{timing[best_torch]['examples_per_second']:.1f} "
-        f"({best_torch.replace('_', ' ')}) | {ratio:.2f}x |")
+        f"({best_torch.replace('_', ' ')}) | {ratio:.2f}x "
+        f"(CPU s/step: {cpu_ratio:.2f}x) |")
   print(f"wrote {path}")
 
 

@@ -65,7 +65,10 @@ flags.DEFINE_integer("steps", 10, "Timed steps per repeat.")
 flags.DEFINE_integer("repeats", 5, "Timed rounds (interleaved).")
 flags.DEFINE_string("output", None, "Write the results as JSON here.")
 flags.DEFINE_enum("mixed_precision", "none", ["none", "bf16", "fp16"],
-                  "biom_tf's precision (GPU runs: bf16).")
+                  "Precision of every framework: float32, or float32 "
+                  "variables with bf16 / fp16 compute (Keras' mixed policy "
+                  "for biom_tf and Model Garden, torch.autocast for "
+                  "transformers; GPU runs: bf16).")
 flags.DEFINE_float("peak_tflops", None, "The device's peak TFLOP/s at the "
                    "precision used (e.g. 989 for an H100 SXM in bf16); "
                    "given, model-FLOPs utilisation is reported.")
@@ -182,6 +185,12 @@ def bench_model_garden(records, work_dir):
                                                 "bias"]}},
               "learning_rate": {"type": "constant",
                                 "constant": {"learning_rate": 1e-4}}})))
+  if FLAGS.mixed_precision != "none":
+    # What Model Garden's train driver does for runtime.mixed_precision_dtype.
+    import tf_keras  # pylint: disable=g-import-not-at-top
+    tf_keras.mixed_precision.set_global_policy(
+        {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}[
+            FLAGS.mixed_precision])
   task = masked_lm.MaskedLMTask(task_config)
   trainer = base_trainer.Trainer(
       config, task, model=task.build_model(),
@@ -238,9 +247,14 @@ def bench_transformers(records, work_dir):
                                  {"params": no_decay, "weight_decay": 0.0}],
                                 lr=1e-4, eps=1e-6)
 
+  autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(
+      FLAGS.mixed_precision)
+
   def step(batch):
     optimizer.zero_grad(set_to_none=True)
-    loss = model(**batch).loss
+    with torch.autocast("cpu", dtype=autocast_dtype,
+                        enabled=autocast_dtype is not None):
+      loss = model(**batch).loss
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()

@@ -102,6 +102,42 @@ def test_wordpiece_matches_transformers_on_corpus(corpus_lines, bert_vocab,
   assert sum(map(len, got)) > 300000  # The corpus really was tokenized.
 
 
+def _random_ascii_texts(count, seed):
+  """Random strings over all 128 ASCII characters, mixed with words that
+  test the rules: special tokens (and look-alikes), words of 99-150
+  characters, ## prefixes, mixed case, runs of whitespace."""
+  import random
+  rng = random.Random(seed)
+  characters = [chr(c) for c in range(128)]
+  words = ["the", "The", "KINASE", "unaffable", "[CLS]", "[MASK]", "[cls]",
+           "##s", "[unused1]", "e.g.", "3,000", "1990,", "a" * 99, "b" * 100,
+           "c" * 101, "D" * 150, "  ", "\t", "\r\n"]
+  return ["".join(rng.choice(words) if rng.random() < 0.3 else
+                  rng.choice(characters) for _ in range(rng.randint(0, 30)))
+          for _ in range(count)]
+
+
+@pytest.mark.parametrize("do_lower_case", [True, False],
+                         ids=["uncased", "cased"])
+def test_wordpiece_ascii_shortcut_matches_transformers(bert_vocab, wordpiece,
+                                                       do_lower_case):
+  # All-ASCII chunks of text take FastWordpieceTokenizer's own
+  # pre-tokenization (`_ascii_ids`); every ASCII character, in and around
+  # words, must give the reference's ids.
+  ref = transformers.BertTokenizer(
+      bert_vocab, do_lower_case=do_lower_case, tokenize_chinese_chars=True,
+      strip_accents=None)
+  texts = _random_ascii_texts(3000, seed=do_lower_case) + [
+      "a" * 100, "a" * 101, "A" * 100 + "!", "!" * 120, "x[SEP]" + "y" * 101]
+  got = wordpiece[do_lower_case].encode_batch(texts)
+  want = [ref.convert_tokens_to_ids(ref.tokenize(t)) for t in texts]
+  bad = [i for i in range(len(texts)) if got[i] != want[i]]
+  assert not bad, (
+      f"{len(bad)} of {len(texts)} texts differ; first: " +
+      _first_difference(texts, got, want, ref.convert_ids_to_tokens))
+  assert sum(t.count("[UNK]") for t in map(ref.convert_ids_to_tokens, want))
+
+
 def test_wordpiece_rules(wordpiece):
   uncased, cased = wordpiece[True], wordpiece[False]
   # Special tokens written in the text stay whole (exact case only).
@@ -291,6 +327,13 @@ def test_sentencepiece_api(sentencepiece):
   assert tok.is_word_start("\u2581the") and tok.is_word_start(",")
   assert tok.is_word_start("<unk>") and tok.is_word_start("[SEP]")
   assert not tok.is_word_start("ing")
+  # ALBERT's third rule: a character outside a-z and its punctuation set
+  # (after lower-casing) makes a piece a word start; a-z and that
+  # punctuation alone do not.
+  for piece in ("1990", "s2", "\u00e9", "\u2013", ">", "\u03b1b", "\u20ac"):
+    assert tok.is_word_start(piece), piece
+  for piece in ("ING", "-ing", "a.b", "(s"):
+    assert not tok.is_word_start(piece), piece
 
 
 # ------------------------------------------------------- graph and SavedModel

@@ -162,8 +162,9 @@ def serialize_examples(
   columns = [_constant(b"\x0a", n), _varint_column(features_len)] + columns
   data = np.concatenate([c[0] for c in columns], axis=1)
   valid = np.concatenate([c[1] for c in columns], axis=1)
+  # Each record: the 0x0A tag, the varint of features_len, the features.
   offsets = np.zeros(n + 1, np.int64)
-  np.cumsum(np.count_nonzero(valid, axis=1), out=offsets[1:])
+  np.cumsum(1 + _varint_len(features_len) + features_len, out=offsets[1:])
   return np.compress(valid.ravel(), data.ravel()).tobytes(), offsets
 
 

@@ -10,10 +10,12 @@ The XML is read incrementally (`iterparse`, elements freed as they are
 done), so a 200 MB baseline file needs little memory. One output shard per
 input file, written under a temporary name and renamed when complete; an
 existing output is kept (rerun after a crash to finish the rest).
+Progress (files, articles, documents, rate) goes to a stream if given.
 """
 import dataclasses
 import gzip
 import os
+import time
 import xml.etree.ElementTree as ElementTree
 import zlib
 from typing import Dict, List, Sequence, Union
@@ -34,6 +36,8 @@ class PubmedStats:
   documents: int = 0
   sentences: int = 0
   skipped_no_abstract: int = 0
+  # The shard of every input file, in input order (written or kept).
+  outputs: List[str] = dataclasses.field(default_factory=list)
 
   def to_dict(self) -> Dict[str, int]:
     return dataclasses.asdict(self)
@@ -91,9 +95,33 @@ def output_name(path: str, gzip_output: bool = False) -> str:
   return name + (".txt.gz" if gzip_output else ".txt")
 
 
+class _Progress:
+  """Progress lines: after each file, and every `interval` seconds."""
+
+  def __init__(self, stream, total_files, interval):
+    self.stream = stream
+    self.total_files = total_files
+    self.interval = interval
+    self.start = self.last = time.time()
+
+  def update(self, stats: PubmedStats, note: str, done: bool = False):
+    now = time.time()
+    if self.stream is None or not (done or now - self.last >= self.interval):
+      return
+    self.last = now
+    elapsed = max(now - self.start, 1e-9)
+    self.stream.write(
+        f"pubmed_to_text: {stats.files}/{self.total_files} files ({note}), "
+        f"{stats.articles:,} articles, {stats.documents:,} "
+        f"documents, {stats.skipped_no_abstract:,} without abstract, "
+        f"{stats.articles / elapsed:,.0f} articles/s, {elapsed:.0f}s\n")
+    self.stream.flush()
+
+
 def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
                        output_dir: str, gzip_output: bool = False,
-                       overwrite: bool = False) -> PubmedStats:
+                       overwrite: bool = False, progress=None,
+                       progress_interval: float = 10.0) -> PubmedStats:
   """Converts PubMed XML files to text shards in `output_dir`.
 
   Args:
@@ -102,12 +130,15 @@ def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
     output_dir: where `<name>.txt` shards go (created if needed).
     gzip_output: write `.txt.gz`.
     overwrite: redo shards that already exist (else they are kept).
+    progress: a stream for progress lines (None for silence).
+    progress_interval: seconds between progress lines within a file.
 
   Returns:
     PubmedStats (articles seen, documents written, skipped, ...).
   """
   stats = PubmedStats()
   paths = corpus.expand_patterns(input_patterns)
+  progress_line = _Progress(progress, len(paths), progress_interval)
   try:
     tf.io.gfile.makedirs(output_dir)
   except tf.errors.OpError as e:
@@ -116,8 +147,10 @@ def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
   for path in paths:
     stats.files += 1
     out_path = os.path.join(output_dir, output_name(path, gzip_output))
+    stats.outputs.append(out_path)
     if not overwrite and tf.io.gfile.exists(out_path):
       stats.files_skipped_existing += 1
+      progress_line.update(stats, f"kept existing {out_path}", done=True)
       continue
     temp = out_path + writer.INCOMPLETE_SUFFIX
     try:
@@ -132,9 +165,11 @@ def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
           stats.documents += 1
           stats.sentences += len(lines)
           f.write(("\n".join(lines) + "\n\n").encode("utf-8"))
+          progress_line.update(stats, f"reading {path}")
         if gzip_output:
           f.close()
       tf.io.gfile.rename(temp, out_path, overwrite=True)
+      progress_line.update(stats, f"wrote {out_path}", done=True)
     except tf.errors.OpError as e:
       writer.remove_if_exists(temp)
       raise writer.OutputError(f"{out_path}: cannot write: {e.message}"

@@ -52,14 +52,21 @@ def _masked_lm_sums(logits, label_ids, weights):
   """Sums over predictions of weighted -log p(label) and of weighted hits.
 
   logits [B, P, V]; label_ids, weights [B, P].
+
+  -log p(label) is the originals' -sum(one_hot(label) * log_softmax(logits)),
+  computed by the fused `sparse_softmax_cross_entropy_with_logits` kernel:
+  the same value, but its gradient is softmax - one_hot in one pass, where
+  gathering from log_softmax back-propagates through a [B * P, V] scatter
+  (on CPU that scatter alone took ~8% of a pretraining step).
   """
   logits = tf.cast(logits, tf.float32)
   weights = tf.cast(weights, tf.float32)
-  log_probs = tf.nn.log_softmax(logits, axis=-1)
-  label_log_probs = tf.gather(log_probs, label_ids, axis=-1, batch_dims=2)
-  loss_sum = -tf.reduce_sum(weights * label_log_probs)
+  label_ids = tf.cast(label_ids, tf.int32)
+  per_prediction = tf.nn.sparse_softmax_cross_entropy_with_logits(
+      labels=label_ids, logits=logits)
+  loss_sum = tf.reduce_sum(weights * per_prediction)
   hits = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32),
-                          tf.cast(label_ids, tf.int32)), tf.float32)
+                          label_ids), tf.float32)
   return loss_sum, tf.reduce_sum(weights * hits)
 
 

@@ -9,16 +9,22 @@ A custom loop in the shape of the originals' TPUEstimator runs:
   replica: sum the loss denominators over the whole update (all replicas,
            all micro-batches), then for each of `gradient_accumulation_steps`
            micro-batches compute loss and gradients (XLA-compiled with
-           `jit_compile`), add them up, and apply once: the optimizer sums
-           over replicas and clips the global norm to 1.0.
+           `jit_compile`, the default on TPU and GPU), add them up, and
+           apply once: the optimizer sums over replicas and clips the
+           global norm to 1.0.
 
 `train_batch_size` is the global batch of one update, as in the originals;
 each replica reads train_batch_size / replicas examples per step and splits
 them into micro-batches. Checkpoints hold the model, the optimizer (whose
-`iterations` is the global step) and the input iterator, so a killed run
-restarts at the same step on the same data; ELECTRA's samples come from
-stateless seeds derived from (seed, step, replica, micro-batch), and dropout
-from tf.random.Generator state saved with the model.
+`iterations` is the global step), the dropout generators' state and, where
+the strategy allows, the input iterator (otherwise a resumed run passes over
+the batches already consumed, in the same seeded order), so a killed run
+restarts at the same step on the same data with the same random draws;
+ELECTRA's samples come from stateless seeds of (seed, step, replica,
+micro-batch). Under MultiWorkerMirroredStrategy only the chief writes
+output_dir (config, summaries, metrics.jsonl, checkpoints); the other
+workers checkpoint to output_dir/worker-<task_id> (see
+`strategy.checkpoint_dir`).
 """
 import dataclasses
 import json
@@ -134,6 +140,9 @@ class Trainer:
     self.micro_batch = (self.per_replica_batch //
                         config.gradient_accumulation_steps)
     self.jit_compile = config.jit_compile
+    self.is_chief = strategy_lib.is_chief(self.strategy)
+    self.checkpoint_dir = strategy_lib.checkpoint_dir(config.output_dir,
+                                                      self.strategy)
     if self.jit_compile is None:
       self.jit_compile = (strategy_lib.is_tpu(self.strategy) or
                           strategy_lib.has_gpu(self.strategy))
@@ -294,7 +303,8 @@ class Trainer:
       objects["train_iterator"] = self.train_iterator
     self.checkpoint = tf.train.Checkpoint(**objects)
     self.manager = tf.train.CheckpointManager(
-        self.checkpoint, cfg.output_dir, max_to_keep=cfg.keep_checkpoint_max,
+        self.checkpoint, self.checkpoint_dir,
+        max_to_keep=cfg.keep_checkpoint_max,
         step_counter=self.optimizer.iterations, checkpoint_name="ckpt")
     latest = self.manager.latest_checkpoint
     if latest:
@@ -313,9 +323,10 @@ class Trainer:
   def train(self) -> Dict[str, float]:
     """Trains to num_train_steps (or stop_after_steps); returns last metrics."""
     cfg = self.config
-    tf.io.gfile.makedirs(cfg.output_dir)
-    cfg.model_config.to_json_file(os.path.join(cfg.output_dir,
-                                               _config_name(cfg.family)))
+    tf.io.gfile.makedirs(self.checkpoint_dir)
+    if self.is_chief:
+      cfg.model_config.to_json_file(os.path.join(cfg.output_dir,
+                                                 _config_name(cfg.family)))
     self.train_iterator = iter(self._dataset(cfg.input_file,
                                              cfg.train_batch_size, True))
     # The iterators of the default and one-device strategies are saved in
@@ -331,7 +342,7 @@ class Trainer:
           cfg.input_file, cfg.train_batch_size, True,
           skip_steps=self.global_step))
     print(f"[pretrain] {self._describe()}", flush=True)
-    writer = tf.summary.create_file_writer(os.path.join(cfg.output_dir, "train"))
+    writer = self._summary_writer("train")
     last = {}
     stop_at = cfg.num_train_steps
     if cfg.stop_after_steps:
@@ -359,7 +370,7 @@ class Trainer:
     """max_eval_steps batches of eval_input_file; writes eval_results.txt."""
     cfg = self.config
     if self.checkpoint is None:
-      tf.io.gfile.makedirs(cfg.output_dir)
+      tf.io.gfile.makedirs(self.checkpoint_dir)
       print(f"[pretrain] {self.restore_or_initialize(with_iterator=False)}",
             flush=True)
     replicas = self.strategy.num_replicas_in_sync
@@ -382,10 +393,11 @@ class Trainer:
           f"--eval_batch_size={cfg.eval_batch_size} records")
     results = objectives.summarize(cfg.family, sums, cfg.discriminator_weight)
     results.update(global_step=self.global_step, eval_steps=steps)
-    path = os.path.join(cfg.output_dir, "eval_results.txt")
-    _write_atomically(path, "".join(f"{k} = {results[k]}\n"
-                                    for k in sorted(results)))
-    writer = tf.summary.create_file_writer(os.path.join(cfg.output_dir, "eval"))
+    if self.is_chief:
+      path = os.path.join(cfg.output_dir, "eval_results.txt")
+      _write_atomically(path, "".join(f"{k} = {results[k]}\n"
+                                      for k in sorted(results)))
+    writer = self._summary_writer("eval")
     with writer.as_default(step=self.global_step):
       for k, v in results.items():
         tf.summary.scalar(k, v)
@@ -402,14 +414,22 @@ class Trainer:
             f"precision {self.precision}; XLA {self.jit_compile}; "
             f"step {self.global_step}/{cfg.num_train_steps}")
 
+  def _summary_writer(self, name):
+    """TensorBoard writer for output_dir/name; a no-op off the chief."""
+    if not self.is_chief:
+      return tf.summary.create_noop_writer()
+    return tf.summary.create_file_writer(os.path.join(self.config.output_dir,
+                                                      name))
+
   def _log(self, writer, metrics, step):
     with writer.as_default(step=step):
       for k, v in metrics.items():
         if k != "step":
           tf.summary.scalar(k, v)
-    with tf.io.gfile.GFile(os.path.join(self.config.output_dir, METRICS_FILE),
-                           "a") as f:
-      f.write(json.dumps(metrics) + "\n")
+    if self.is_chief:
+      with tf.io.gfile.GFile(os.path.join(self.config.output_dir,
+                                          METRICS_FILE), "a") as f:
+        f.write(json.dumps(metrics) + "\n")
     shown = " ".join(f"{k}={v:.4g}" for k, v in metrics.items()
                      if k not in ("step",))
     print(f"[pretrain] step {step}: {shown}", flush=True)

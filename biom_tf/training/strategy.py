@@ -81,6 +81,32 @@ def has_gpu(strategy: tf.distribute.Strategy) -> bool:
   return any("GPU" in d.upper() for d in devices)
 
 
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+  """Whether this process writes the run's shared files.
+
+  The files are the config, TensorBoard summaries, `metrics.jsonl`,
+  `eval_results.txt` and the checkpoints in `--output_dir`. Single-client
+  strategies (default, one-device, mirrored, TPU) always do; under
+  MultiWorkerMirroredStrategy only the chief does (TF_CONFIG's "chief" task,
+  or worker 0 where the cluster has none).
+  """
+  return bool(strategy.extended.should_checkpoint)
+
+
+def checkpoint_dir(output_dir: str, strategy: tf.distribute.Strategy) -> str:
+  """Where this process's checkpoints go: output_dir for the chief.
+
+  Every MultiWorkerMirrored worker must save (the save is a collective
+  step), but two processes writing one checkpoint prefix corrupt it. The
+  others write to `output_dir/worker-<task_id>` and resume from there, which
+  also works where the workers' disks are not shared.
+  """
+  if is_chief(strategy):
+    return output_dir
+  resolver = strategy.cluster_resolver
+  return os.path.join(output_dir, f"worker-{resolver.task_id}")
+
+
 def per_replica_batch_size(global_batch_size: int,
                            strategy: tf.distribute.Strategy,
                            gradient_accumulation_steps: int = 1,

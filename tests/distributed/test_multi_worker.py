@@ -173,3 +173,19 @@ def test_killed_worker_resumes_from_last_checkpoint(runs):
             f"ckpt-{KILL_AFTER} at step {KILL_AFTER}" in log), log[-3000:]
     assert f"step {KILL_AFTER}/{STEPS}" in log
     assert f"done at step {STEPS}" in log
+
+
+def test_only_the_chief_writes_the_output_dir(runs):
+  """Worker 0 (the chief) owns output_dir; worker 1 keeps its checkpoints
+  in output_dir/worker-1 and writes no config, metrics or summaries."""
+  root, codes = runs
+  assert codes["resumed"] == [0, 0]
+  chief, other = (os.path.join(root, "job", f"worker{i}") for i in range(2))
+  assert os.path.exists(os.path.join(chief, "metrics.jsonl"))
+  assert os.path.exists(os.path.join(chief, "bert_config.json"))
+  assert os.path.exists(os.path.join(chief, "train"))
+  assert os.path.exists(os.path.join(chief, f"ckpt-{STEPS}.index"))
+  assert not os.path.exists(os.path.join(chief, "worker-0"))
+  for name in ("metrics.jsonl", "bert_config.json", "train", "checkpoint"):
+    assert not os.path.exists(os.path.join(other, name)), name
+  assert os.path.exists(os.path.join(other, "worker-1", f"ckpt-{STEPS}.index"))

@@ -1,5 +1,4 @@
 """Fixtures of the export tests: tiny vocabularies and randomized models."""
-import numpy as np
 import pytest
 
 import biom_tf  # noqa: F401
@@ -44,24 +43,3 @@ def spm_model_file(tmp_path_factory):
       eos_id=-1, control_symbols="[CLS],[SEP],[MASK]",
       character_coverage=1.0, minloglevel=2)
   return str(directory / "30k-clean.model")
-
-
-def randomize(model, seed=1, scale=0.5):
-  """Random values everywhere (no zero bias or unit gamma hides a bug)."""
-  rng = np.random.default_rng(seed)
-  for v in model.variables:
-    v.assign(rng.normal(0.0, scale, v.shape).astype(np.float32))
-  return model
-
-
-def random_inputs(vocab_size, batch=2, seq=12, predictions=3, seed=0):
-  rng = np.random.default_rng(seed)
-  ids = rng.integers(0, vocab_size, size=(batch, seq), dtype=np.int32)
-  lengths = [seq, seq - 5][:batch]
-  mask = np.array([[1] * n + [0] * (seq - n) for n in lengths], np.int32)
-  types = np.array([[0] * (n // 2) + [1] * (seq - n // 2) for n in lengths],
-                   np.int32) * mask
-  positions = np.stack([np.sort(rng.choice(np.arange(1, n), predictions,
-                                           replace=False)) for n in lengths])
-  return dict(input_word_ids=ids, input_mask=mask, input_type_ids=types,
-              masked_lm_positions=positions.astype(np.int32))

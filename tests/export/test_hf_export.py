@@ -20,14 +20,21 @@ from biom_tf.models import heads
 from biom_tf.models.bert import build_network
 from tests.export.conftest import TEXTS
 from tests.export.conftest import WORDPIECE_VOCAB
-from tests.export.conftest import random_inputs
-from tests.export.conftest import randomize
+from tests.oracle_helpers import assert_close
+from tests.oracle_helpers import gather_positions as _gather
+from tests.oracle_helpers import random_inputs
+from tests.oracle_helpers import randomize
+from tests.oracle_helpers import torch_inputs as _torch_inputs
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 safetensors_numpy = pytest.importorskip("safetensors.numpy")
 
 TOL = 1e-4
+
+
+def _close(ours, theirs, what):
+  assert_close(ours, theirs, what, TOL)
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
             intermediate_size=48, max_position_embeddings=32,
             hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
@@ -60,24 +67,6 @@ def _from_pretrained(cls_name, path):
   assert info == {"missing_keys": [], "unexpected_keys": [],
                   "mismatched_keys": [], "error_msgs": []}, (path, info)
   return model.eval()
-
-
-def _torch_inputs(inputs):
-  return dict(input_ids=torch.tensor(inputs["input_word_ids"], dtype=torch.long),
-              attention_mask=torch.tensor(inputs["input_mask"], dtype=torch.long),
-              token_type_ids=torch.tensor(inputs["input_type_ids"],
-                                          dtype=torch.long))
-
-
-def _close(ours, theirs, what):
-  ours, theirs = np.asarray(ours), np.asarray(theirs)
-  assert ours.shape == theirs.shape, (what, ours.shape, theirs.shape)
-  diff = np.max(np.abs(ours - theirs))
-  assert diff <= TOL, f"{what}: max |Δ| = {diff:.3g} > {TOL}"
-
-
-def _gather(logits, positions):
-  return np.take_along_axis(logits, positions[:, :, None], axis=1)
 
 
 def _assert_same_files(dir_a, dir_b):

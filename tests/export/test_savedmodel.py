@@ -14,7 +14,7 @@ from biom_tf import tokenization
 from biom_tf.models import heads
 from tests.export.conftest import TEXTS
 from tests.export.conftest import WORDPIECE_VOCAB
-from tests.export.conftest import randomize
+from tests.oracle_helpers import randomize
 
 TINY = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
             intermediate_size=24, max_position_embeddings=24,

@@ -14,53 +14,34 @@ import numpy as np
 import pytest
 
 import biom_tf  # noqa: F401
-import tensorflow as tf
 
 from biom_tf import checkpoints
 from biom_tf import configs
 from biom_tf import models
 from tests.conftest import shared_path
+from tests.oracle_helpers import assert_close
+from tests.oracle_helpers import gather_positions as _gather
+from tests.oracle_helpers import randomize as _randomize
+from tests.oracle_helpers import random_inputs
+from tests.oracle_helpers import torch_inputs as _torch_inputs
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 TOL = 1e-5
+
+
+def _close(ours, theirs, what):
+  assert_close(ours, theirs, what, TOL)
+
+
+def _inputs(config, batch=3, seq=17, predictions=5, seed=0):
+  return random_inputs(config.vocab_size, batch, seq, predictions, seed,
+                       lengths=[seq, seq - 4, 6])
 TINY = dict(vocab_size=97, hidden_size=32, num_hidden_layers=2,
             num_attention_heads=4, intermediate_size=48,
             max_position_embeddings=40, type_vocab_size=2,
             hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-
-
-def _inputs(config, batch=3, seq=17, predictions=5, seed=0):
-  rng = np.random.default_rng(seed)
-  ids = rng.integers(0, config.vocab_size, size=(batch, seq), dtype=np.int32)
-  lengths = [seq, seq - 4, 6][:batch]
-  mask = np.array([[1] * n + [0] * (seq - n) for n in lengths], np.int32)
-  types = np.array([[0] * (n // 2) + [1] * (seq - n // 2) for n in lengths],
-                   np.int32) * mask
-  positions = np.stack([np.sort(rng.choice(np.arange(1, n), predictions,
-                                           replace=False)) for n in lengths])
-  return dict(input_word_ids=ids, input_mask=mask, input_type_ids=types,
-              masked_lm_positions=positions.astype(np.int32))
-
-
-def _randomize(model, seed=1, scale=0.5):
-  """Random values everywhere, so that no zero bias or unit gamma hides a bug.
-
-  The scale puts pre-activations well into |x| > 1, where the exact and the
-  tanh-approximated GELU differ by ~1e-3: small weights would let a wrong
-  activation pass at 1e-5.
-  """
-  rng = np.random.default_rng(seed)
-  for v in model.variables:
-    v.assign(rng.normal(0.0, scale, v.shape).astype(np.float32))
-
-
-def _torch_inputs(inputs):
-  return dict(input_ids=torch.tensor(inputs["input_word_ids"], dtype=torch.long),
-              attention_mask=torch.tensor(inputs["input_mask"], dtype=torch.long),
-              token_type_ids=torch.tensor(inputs["input_type_ids"],
-                                          dtype=torch.long))
 
 
 def _nan_fill(torch_model):
@@ -72,17 +53,6 @@ def _nan_fill(torch_model):
 def _assert_fully_loaded(torch_model):
   unset = [n for n, p in torch_model.named_parameters() if torch.isnan(p).any()]
   assert not unset, f"parameters the TF1 file did not provide: {unset}"
-
-
-def _gather(logits, positions):
-  return np.take_along_axis(logits, positions[:, :, None], axis=1)
-
-
-def _close(ours, theirs, what):
-  ours, theirs = np.asarray(ours), np.asarray(theirs)
-  assert ours.shape == theirs.shape, (what, ours.shape, theirs.shape)
-  diff = np.max(np.abs(ours - theirs))
-  assert diff <= TOL, f"{what}: max |Δ| = {diff:.3g} > {TOL}"
 
 
 def _hf_common(config):

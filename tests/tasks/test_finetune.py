@@ -124,10 +124,22 @@ def test_bad_input_is_one_line_and_writes_nothing(ner_dir, config_file,
       "train.tsv": [[("the", "O"), ("fever", "B-Disease")]],
       "devel.tsv": [[("the", "O")]],
       "test.tsv": [[("the", "O"), ("aspirin", "B-Chemical")]]})
+  malformed = write_ner(tmp_path / "malformed", {
+      "train.tsv": [[("the", "O"), ("fever", "B-Disease")]],
+      "devel.tsv": [[("the", "O")]], "test.tsv": [[("the", "O")]]})
+  with open(os.path.join(malformed, "train.tsv"), "a") as f:
+    f.write("fever\n")  # no tag
+  empty = write_ner(tmp_path / "empty", {
+      "train.tsv": [[("the", "O"), ("fever", "B-Disease")]],
+      "devel.tsv": [[("the", "O")]], "test.tsv": []})
   common = [f"--config_file={config_file}", f"--vocab_file={vocab_file}",
             "--max_seq_length=32"]
   cases = [
       (["--task=ner", f"--data_dir={bad}"], "test.tsv:2: tag 'B-Chemical'"),
+      (["--task=ner", f"--data_dir={malformed}"],
+       "train.tsv:4: expected 'token<TAB>tag'"),
+      (["--task=ner", f"--data_dir={empty}"],
+       "test.tsv: no sentences (empty split)"),
       (["--task=pubmedqa", f"--data_dir={ner_dir}"], "ori_pqal.json: not found"),
       (["--task=chemprot", f"--data_dir={ner_dir}"], "no entity markers"),
       (["--task=ner", f"--data_dir={ner_dir}", "--seeds=1,x"],

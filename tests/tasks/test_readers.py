@@ -141,6 +141,36 @@ def test_blue_tsv_with_negative_class(tmp_path):
     get_task("chemprot", negative_label="none").read(str(directory))
 
 
+@pytest.mark.parametrize("task_name,name,text", [
+    ("chemprot", "test.txt", ""),
+    ("chemprot", "dev.txt", "\n\n"),
+    ("classification", "test.txt", ""),
+])
+def test_empty_split_is_one_line(tmp_path, task_name, name, text):
+  row = {"text": "<< a >> x [[ b ]]", "label": "A"}
+  directory = _relation_dir(tmp_path, {"train": [row], "dev": [row],
+                                       "test": [row]})
+  with open(os.path.join(directory, name), "w") as f:
+    f.write(text)
+  with pytest.raises(DataError) as error:
+    get_task(task_name).read(directory)
+  assert str(error.value) == (f"{os.path.join(directory, name)}: no examples "
+                              "(empty split)")
+
+
+def test_relation_malformed_line_is_one_line(tmp_path):
+  row = {"text": "<< a >> x [[ b ]]", "label": "A"}
+  directory = _relation_dir(tmp_path, {"train": [row, row], "dev": [row],
+                                       "test": [row]})
+  with open(os.path.join(directory, "train.txt"), "a") as f:
+    f.write("{not json\n")
+  with pytest.raises(DataError) as error:
+    get_task("chemprot").read(directory)
+  message = str(error.value)
+  assert message.startswith(os.path.join(directory, "train.txt") + ":3: ")
+  assert "not a JSON object" in message and "\n" not in message
+
+
 def test_relation_on_ner_data_is_a_clear_error(tmp_path):
   with pytest.raises(DataError, match=r"train.tsv:1: no entity markers"):
     get_task("chemprot").read(_ner_dir(tmp_path))

@@ -54,3 +54,58 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path):
                     "lacks the special tokens [MASK]"]
   assert "Traceback" not in result.stderr
   assert not (tmp_path / "out").exists()
+
+
+_PUBMED_XML = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE PubmedArticleSet>
+<PubmedArticleSet>
+<PubmedArticle><MedlineCitation><PMID>11</PMID><Article>
+  <ArticleTitle>Cisplatin nephrotoxicity in mice.</ArticleTitle>
+  <Abstract><AbstractText>Mice got 10 mg/kg i.v. on day 1. Creatinine rose
+  2.5-fold (Fig. 3), as Lee et al. reported. Cells, e.g. podocytes, died.
+  </AbstractText></Abstract>
+</Article></MedlineCitation></PubmedArticle>
+<PubmedArticle><MedlineCitation><PMID>12</PMID><Article>
+  <ArticleTitle>Only a title.</ArticleTitle>
+</Article></MedlineCitation></PubmedArticle>
+</PubmedArticleSet>
+"""
+
+
+def test_pubmed_to_text(tmp_path):
+  import gzip
+  xml_dir = tmp_path / "baseline"
+  xml_dir.mkdir()
+  for name in ("pubmed25n0001.xml.gz", "pubmed25n0002.xml.gz"):
+    with gzip.open(xml_dir / name, "wt", encoding="utf-8") as f:
+      f.write(_PUBMED_XML)
+  out_dir = tmp_path / "corpus"
+  result = _tool("pubmed_to_text", f"--input_file={xml_dir}/pubmed*.xml.gz",
+                 f"--output_dir={out_dir}", "--gzip")
+  assert result.returncode == 0, result.stderr
+  shards = [str(out_dir / f"pubmed25n000{i}.txt.gz") for i in (1, 2)]
+  lines = result.stdout.splitlines()
+  assert lines[:2] == shards
+  assert lines[2].startswith("2 documents (8 sentences) from 4 articles in 2 "
+                             "files; 2 articles without an abstract skipped")
+  # Progress on stderr, one line per file.
+  progress = [l for l in result.stderr.splitlines()
+              if l.startswith("pubmed_to_text: ")]
+  assert len(progress) == 2 and "2/2 files (wrote" in progress[1]
+  with gzip.open(shards[0], "rt", encoding="utf-8") as f:
+    assert f.read() == (
+        "Cisplatin nephrotoxicity in mice.\n"
+        "Mice got 10 mg/kg i.v. on day 1.\n"
+        "Creatinine rose 2.5-fold (Fig. 3), as Lee et al. reported.\n"
+        "Cells, e.g. podocytes, died.\n\n")
+  # A rerun keeps the shards; a pattern matching nothing is a one-line error.
+  again = _tool("pubmed_to_text", f"--input_file={xml_dir}/*.xml.gz",
+                f"--output_dir={out_dir}", "--gzip")
+  assert again.returncode == 0, again.stderr
+  assert "2 files kept as already converted" in again.stdout
+  missing = _tool("pubmed_to_text", f"--input_file={tmp_path}/nothing*.xml",
+                  f"--output_dir={out_dir}")
+  assert missing.returncode == 1
+  assert [l for l in missing.stderr.splitlines() if "error" in l] == [
+      f"pubmed_to_text: error: {tmp_path}/nothing*.xml: no such file (the "
+      "pattern matches nothing)"]

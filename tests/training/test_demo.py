@@ -1,9 +1,12 @@
 """`make demo` end to end, shortened: vocab, records, training, export, plot."""
 import os
 
+import pytest
+
 from tests.training.conftest import run_module
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path):
   out = tmp_path / "demo"
   proc = run_module("tools.demo", f"--output_dir={out}", "--num_train_steps=20",

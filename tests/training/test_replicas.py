@@ -6,10 +6,12 @@ gradients summed, so the weights after 3 updates agree to float tolerance.
 A 2-replica run stopped and resumed ends where the straight run does.
 """
 import numpy as np
+import pytest
 
 from tests.training.conftest import run_module
 
 
+@pytest.mark.slow
 def test_two_replicas_equal_one_replica(pubmed_records, tmp_path):
   proc = run_module("tests.training.replicas_main", pubmed_records["bert"],
                     str(pubmed_records["vocab_size"]), "bert", str(tmp_path))

@@ -8,6 +8,9 @@ the step. The uninterrupted reference runs the same configuration in this
 process. Dropout is on.
 """
 import numpy as np
+import pytest
+
+import biom_tf  # noqa: F401
 import tensorflow as tf
 
 from biom_tf.configs import ModelConfig
@@ -33,6 +36,7 @@ def _run_tool(records, config_file, output_dir, *extra):
   return proc.stdout
 
 
+@pytest.mark.slow
 def test_stopped_and_resumed_run_matches_uninterrupted_run(pubmed_records,
                                                            tmp_path):
   config_file = str(tmp_path / "bert_config.json")
