@@ -30,66 +30,66 @@ _MAX_VALUE = 1 << 28
 
 
 @functools.lru_cache(maxsize=16)
-def _varint_table(size: int):
+def _varint_table(size: int) -> np.ndarray:
   """Varints of 0..size-1 (size <= 2**28), four bytes per value.
 
-  Returns (data uint32[size], valid uint32[size]): viewed as uint8, the
-  varint of v is the first k bytes of data[v] (little-endian), and the
-  bytes of valid[v] are 1 for those k bytes and 0 after, so that viewed
-  as bool they select them.
+  Returns uint32[size]: viewed as uint8, the varint of v is the first k
+  bytes of table[v] (little-endian), and its other bytes are 0.
   """
   values = np.arange(size, dtype=np.int64)
   nbytes = _varint_len(values)
   data = np.zeros(size, np.uint32)
-  valid = np.zeros(size, np.uint32)
   for k in range(4):
     group = (values >> (7 * k)) & 0x7F
     more = (nbytes > k + 1).astype(np.int64) << 7
     present = nbytes > k
     data |= ((group | more) * present).astype(np.uint32) << np.uint32(8 * k)
-    valid |= present.astype(np.uint32) << np.uint32(8 * k)
-  if np.little_endian:
-    return data, valid
-  return data.byteswap(), valid.byteswap()
+  return data if np.little_endian else data.byteswap()
+
+
+# A column of serialized bytes is either "plain" (every byte is written) or
+# "slots" (4 bytes per varint: the varint, then zeros). In a slot, byte 0 is
+# always part of the varint, and a later byte is iff it is not zero: the
+# bytes after the first of a varint are never zero (each but the last has
+# the continuation bit; the last holds the value's nonzero top bits).
+_PLAIN, _SLOTS = False, True
 
 
 def _varint_bytes(values: np.ndarray):
-  """Varints of non-negative ints, laid out for masking.
+  """Varints of non-negative ints, one row per record.
 
   Args:
     values: int[N, L] (all >= 0, below 2**28).
 
   Returns:
-    (bytes uint8[N, L * W], valid bool[N, L * W], lengths int64[N]): the
-    varints of row r are bytes[r][valid[r]]; lengths[r] their total size.
+    (bytes uint8[N, L] or uint8[N, 4 L], kind, lengths int64[N]): kind is
+    _PLAIN (every value below 128: one byte each) or _SLOTS; lengths[r] is
+    the total size of row r's varints.
   """
-  n = values.shape[0]
+  n, width = values.shape
   top = int(values.max(initial=0))
   if top < 128:  # masks, segment ids, short positions: one byte each
-    return (values.astype(np.uint8), np.ones(values.shape, bool),
-            np.full(n, values.shape[1], np.int64))
-  out, valid = _varint_column(values)
-  return out, valid, np.count_nonzero(valid, axis=1)
+    return values.astype(np.uint8), _PLAIN, np.full(n, width, np.int64)
+  lengths = _varint_len(values).sum(axis=1)
+  return _varint_column(values), _SLOTS, lengths
 
 
-def _varint_column(values: np.ndarray):
-  """Varints of int[N] or int[N, L]: (uint8[N, 4 L], bool[N, 4 L])."""
+def _varint_column(values: np.ndarray) -> np.ndarray:
+  """Varint slots of int[N] or int[N, L]: uint8[N, 4 L]."""
   top = int(values.max(initial=0))
   if top >= _MAX_VALUE:
     raise ValueError(f"value {top}: expected values below {_MAX_VALUE}")
   n = values.shape[0]
   if top < _MAX_TABLE:
     # Table sizes are powers of two, so that the cached tables are reused.
-    data, valid = _varint_table(1 << max(7, top.bit_length()))
-    return (np.take(data, values).view(np.uint8).reshape(n, -1),
-            np.take(valid, values).view(np.bool_).reshape(n, -1))
+    table = _varint_table(1 << max(7, top.bit_length()))
+    return np.take(table, values).view(np.uint8).reshape(n, -1)
   values = values.astype(np.int64)[..., None]
   k = np.arange(4)
   nbytes = _varint_len(values)
   group = (values >> (7 * k)) & 0x7F
   more = (nbytes > k + 1).astype(np.int64) << 7
-  return ((group | more).astype(np.uint8).reshape(n, -1),
-          (nbytes > k).reshape(n, -1))
+  return (group | more).astype(np.uint8).reshape(n, -1)
 
 
 def _varint_len(values: np.ndarray) -> np.ndarray:
@@ -104,8 +104,9 @@ def _varint_len(values: np.ndarray) -> np.ndarray:
 
 
 def _constant(data: bytes, n: int):
+  """The same bytes in each of n rows: a plain column uint8[n, len(data)]."""
   row = np.frombuffer(data, np.uint8)
-  return np.broadcast_to(row, (n, len(row))), np.ones((n, len(row)), bool)
+  return np.broadcast_to(row, (n, len(row))), _PLAIN
 
 
 def serialize_examples(
@@ -121,26 +122,22 @@ def serialize_examples(
     (data, offsets): record i is data[offsets[i]:offsets[i + 1]].
   """
   n = features[0][1].shape[0]
-  columns: List[tuple] = []  # (bytes [N, w], valid [N, w]) in output order
+  columns: List[tuple] = []  # (bytes [N, w], kind) in output order
   features_len = np.zeros(n, np.int64)
   for name, values in features:
     key = name.encode("utf-8")
     if values.dtype.kind == "f":
       payload = np.ascontiguousarray(values, "<f4").view(np.uint8)
       payload = payload.reshape(n, -1)
-      payload_valid = np.ones(payload.shape, bool)
+      kind = _PLAIN
       payload_len = np.full(n, payload.shape[1], np.int64)
       feature_tag = b"\x12"
     else:
       if values.size and values.min() < 0:
         raise ValueError(f"feature {name}: negative values are not supported")
-      payload, payload_valid, payload_len = _varint_bytes(values)
+      payload, kind, payload_len = _varint_bytes(values)
       feature_tag = b"\x1a"
-    list_len = 1 + _varint_len(payload_len) + payload_len
-    feature_len = 1 + _varint_len(list_len) + list_len
     key_part = b"\x0a" + _encode_varint(len(key)) + key + b"\x12"
-    entry_len = len(key_part) + _varint_len(feature_len) + feature_len
-    features_len += 1 + _varint_len(entry_len) + entry_len
     if (payload_len == payload_len[0]).all():
       # Every row has the same header: write it once.
       p = int(payload_len[0])
@@ -150,18 +147,30 @@ def serialize_examples(
       header = (b"\x0a" + _encode_varint(entry) + key_part +
                 _encode_varint(feat) + feature_tag + _encode_varint(lst) +
                 b"\x0a" + _encode_varint(p))
+      features_len += len(header) + p  # = 1 + len(varint(entry)) + entry
       columns.append(_constant(header, n))
     else:
+      list_len = 1 + _varint_len(payload_len) + payload_len
+      feature_len = 1 + _varint_len(list_len) + list_len
+      entry_len = len(key_part) + _varint_len(feature_len) + feature_len
+      features_len += 1 + _varint_len(entry_len) + entry_len
       columns += [
-          _constant(b"\x0a", n), _varint_column(entry_len),
-          _constant(key_part, n), _varint_column(feature_len),
-          _constant(feature_tag, n), _varint_column(list_len),
-          _constant(b"\x0a", n), _varint_column(payload_len),
+          _constant(b"\x0a", n), (_varint_column(entry_len), _SLOTS),
+          _constant(key_part, n), (_varint_column(feature_len), _SLOTS),
+          _constant(feature_tag, n), (_varint_column(list_len), _SLOTS),
+          _constant(b"\x0a", n), (_varint_column(payload_len), _SLOTS),
       ]
-    columns.append((payload, payload_valid))
-  columns = [_constant(b"\x0a", n), _varint_column(features_len)] + columns
+    columns.append((payload, kind))
+  columns = [_constant(b"\x0a", n), (_varint_column(features_len), _SLOTS)
+             ] + columns
   data = np.concatenate([c[0] for c in columns], axis=1)
-  valid = np.concatenate([c[1] for c in columns], axis=1)
+  # Which bytes of a row are written: all of a plain column; in slots, the
+  # first byte of each and the nonzero others.
+  always = np.concatenate([
+      np.ones(c.shape[1], bool) if kind == _PLAIN else
+      np.arange(c.shape[1]) % 4 == 0 for c, kind in columns])
+  valid = data != 0
+  valid |= always
   # Each record: the 0x0A tag, the varint of features_len, the features.
   offsets = np.zeros(n + 1, np.int64)
   np.cumsum(1 + _varint_len(features_len) + features_len, out=offsets[1:])

@@ -34,6 +34,7 @@ rather than from the whole corpus held in memory. The originals also shuffle
 every instance of the corpus; we shuffle within the block (see pipeline).
 """
 import dataclasses
+import itertools
 import random
 from typing import List, Optional
 
@@ -73,7 +74,10 @@ class PairSpans:
   def table(self) -> np.ndarray:
     """int64[N, 6], the rows as an array (built once)."""
     if self._table is None or len(self._table) != len(self.rows):
-      self._table = np.array(self.rows, np.int64).reshape(-1, 6)
+      # fromiter over the flattened tuples: ~1.5x faster than np.array.
+      self._table = np.fromiter(itertools.chain.from_iterable(self.rows),
+                                np.int64, count=6 * len(self.rows)
+                                ).reshape(-1, 6)
     return self._table
 
   @property
@@ -108,66 +112,73 @@ def pair_spans(block: TokenizedBlock, max_seq_length: int, dupe_factor: int,
   """
   spans = PairSpans()
   for _ in range(dupe_factor):
-    for doc_index in range(len(block.documents)):
-      _document_pairs(block, doc_index, max_seq_length, short_seq_prob, rng,
-                      sentence_order, spans)
+    _pass_pairs(block, max_seq_length, short_seq_prob, rng, sentence_order,
+                spans)
   return spans
 
 
-def _document_pairs(block, doc_index, max_seq_length, short_seq_prob, rng,
-                    sentence_order, spans):
-  """google-research/bert `create_instances_from_document`, on ranges."""
+def _pass_pairs(block, max_seq_length, short_seq_prob, rng, sentence_order,
+                spans):
+  """google-research/bert `create_instances_from_document`, on ranges, for
+  each document of the block in turn (one pass of the dupe factor).
+
+  This is the hottest Python of the data generation, so uniform integers in
+  [a, b] are drawn inline as `a + int(random() * (b - a + 1))`: `_randint`'s
+  draws, without the calls.
+  """
   starts = block.sentence_starts
   documents = block.documents
-  first, end = documents[doc_index]
+  num_documents = len(documents)
   random = rng.random
   append = spans.rows.append
   max_num_tokens = max_seq_length - 3
-  target_seq_length = max_num_tokens
-  if random() < short_seq_prob:
-    target_seq_length = _randint(random, 2, max_num_tokens)
-
-  chunk_first = first  # first sentence of the current chunk
-  i = first
-  while i < end:
-    # The chunk is sentences [chunk_first, i]; its length in tokens:
-    if i == end - 1 or starts[i + 1] - starts[chunk_first] >= target_seq_length:
-      num_sentences = i - chunk_first + 1
-      a_sentences = 1
-      if num_sentences >= 2:
-        a_sentences = _randint(random, 1, num_sentences - 1)
-      a_start = starts[chunk_first]
-      a_end = starts[chunk_first + a_sentences]
-      forced = int(num_sentences == 1)
-      if forced or (not sentence_order and random() < 0.5):
-        label = 1
-        target_b_length = target_seq_length - (a_end - a_start)
-        # Another document, as the original: ten tries to avoid this one.
-        for _ in range(10):
-          random_doc = _randint(random, 0, len(documents) - 1)
-          if random_doc != doc_index:
-            break
-        r_first, r_end = documents[random_doc]
-        j = _randint(random, r_first, r_end - 1)
-        b_start = starts[j]
-        while starts[j + 1] - b_start < target_b_length and j + 1 < r_end:
-          j += 1
-        b_end = starts[j + 1]
-        # The unused sentences of the chunk go back to the document.
-        i -= num_sentences - a_sentences
-      elif sentence_order and random() < 0.5:
-        label = 1
-        b_start, b_end = a_end, starts[i + 1]
-        a_start, a_end, b_start, b_end = b_start, b_end, a_start, a_end
-      else:
-        label = 0
-        b_start, b_end = a_end, starts[i + 1]
-      if (a_end - a_start) + (b_end - b_start) > max_num_tokens:
-        a_start, a_end, b_start, b_end = _truncate(
-            a_start, a_end, b_start, b_end, max_num_tokens, rng)
-      append((a_start, a_end, b_start, b_end, label, forced))
-      chunk_first = i + 1
-    i += 1
+  for doc_index, (first, end) in enumerate(documents):
+    target_seq_length = max_num_tokens
+    if random() < short_seq_prob:
+      target_seq_length = 2 + int(random() * (max_num_tokens - 1))
+    # The instances of this document.
+    chunk_first = first  # first sentence of the current chunk
+    last = end - 1
+    i = first
+    while i < end:
+      # The chunk is sentences [chunk_first, i]; its length in tokens:
+      if i == last or starts[i + 1] - starts[chunk_first] >= target_seq_length:
+        num_sentences = i - chunk_first + 1
+        a_sentences = 1
+        if num_sentences >= 2:
+          a_sentences = 1 + int(random() * (num_sentences - 1))
+        a_start = starts[chunk_first]
+        a_end = starts[chunk_first + a_sentences]
+        forced = int(num_sentences == 1)
+        if forced or (not sentence_order and random() < 0.5):
+          label = 1
+          target_b_length = target_seq_length - (a_end - a_start)
+          # Another document, as the original: ten tries to avoid this one.
+          for _ in range(10):
+            random_doc = int(random() * num_documents)
+            if random_doc != doc_index:
+              break
+          r_first, r_end = documents[random_doc]
+          j = r_first + int(random() * (r_end - r_first))
+          b_start = starts[j]
+          while starts[j + 1] - b_start < target_b_length and j + 1 < r_end:
+            j += 1
+          b_end = starts[j + 1]
+          # The unused sentences of the chunk go back to the document.
+          i -= num_sentences - a_sentences
+        elif sentence_order and random() < 0.5:
+          label = 1
+          b_start, b_end = a_end, starts[i + 1]
+          a_start, a_end, b_start, b_end = b_start, b_end, a_start, a_end
+        else:
+          label = 0
+          b_start, b_end = a_end, starts[i + 1]
+        if (a_end - a_start) + (b_end - b_start) > max_num_tokens:
+          a_start, a_end, b_start, b_end = _truncate(
+              a_start, a_end, b_start, b_end, max_num_tokens, rng)
+        append((a_start, a_end, b_start, b_end, label, forced))
+        chunk_first = i + 1
+      i += 1
 
 
 def _randint(random, a, b):
@@ -302,16 +313,20 @@ def assemble(tokens: np.ndarray, piece_instance: np.ndarray,
     raise AssertionError("an instance is longer than max_seq_length")
   instance_base = np.cumsum(lengths) - lengths
   total = int(piece_length.sum())
-  piece_end = np.cumsum(piece_length)
-  which = np.repeat(np.arange(len(piece_length)), piece_length)
+  # Token t of the concatenated pieces (t = position) comes from
+  # tokens[t + src_shift] and goes to flat index t + dest_shift, where the
+  # shifts are per piece: repeated over its tokens, not gathered.
+  piece_first = np.cumsum(piece_length) - piece_length  # in concatenation
+  src_shift = piece_start.astype(np.int64) - piece_first
+  dest_shift = (piece_instance.astype(np.int64) * max_seq_length -
+                instance_base[piece_instance])
   position = np.arange(total, dtype=np.int64)
-  src = piece_start[which] + (position - (piece_end - piece_length)[which])
-  inst = piece_instance[which]
-  dest = inst * max_seq_length + (position - instance_base[inst])
+  src = np.repeat(src_shift, piece_length) + position
+  dest = np.repeat(dest_shift, piece_length) + position
   input_ids = np.zeros(num_instances * max_seq_length, np.int32)
   segment_ids = np.zeros(num_instances * max_seq_length, np.int32)
   input_ids[dest] = tokens[src]
-  segment_ids[dest] = piece_segment[which]
+  segment_ids[dest] = np.repeat(piece_segment, piece_length)
   shape = (num_instances, max_seq_length)
   return input_ids.reshape(shape), segment_ids.reshape(shape), lengths
 

@@ -91,8 +91,9 @@ def mask_instances(input_ids: np.ndarray, lengths: np.ndarray,
     MaskedLm; `input_ids` is a modified copy.
   """
   n_rows, seq_len = input_ids.shape
-  valid = np.arange(seq_len)[None, :] < lengths[:, None]
-  cand = valid & (input_ids != options.cls_id) & (input_ids != options.sep_id)
+  cand = np.arange(seq_len)[None, :] < lengths[:, None]   # not padding
+  cand &= input_ids != options.cls_id
+  cand &= input_ids != options.sep_id
   budget = num_to_predict(lengths, options)
   if options.do_whole_word_mask or options.ngram > 1:
     r, c, rank, stats = _choose_words(input_ids, cand, budget, options, rng)
@@ -130,9 +131,9 @@ def _choose_tokens(cand, budget, rng):
     (rows, positions, ranks) of the chosen tokens, row-major and sorted by
     position within a row; rank is the index among the row's predictions.
   """
-  n_rows = cand.shape[0]
-  cand_rows, cand_cols = np.nonzero(cand)                # row-major
-  counts = np.bincount(cand_rows, minlength=n_rows)
+  n_rows, seq_len = cand.shape
+  cand_flat = np.flatnonzero(cand)                       # row-major
+  counts = np.count_nonzero(cand, axis=1)
   first = np.cumsum(counts) - counts
   k = np.minimum(budget, counts)
   width = max(int(counts.max(initial=0)), 1)
@@ -150,7 +151,8 @@ def _choose_tokens(cand, budget, rng):
   chosen = np.where(taken, order.reshape(n_rows, width)[:, :most], width)
   chosen.sort(axis=1)
   rows, rank = np.nonzero(taken)
-  return rows, cand_cols[first[rows] + chosen[rows, rank]], rank
+  cols = cand_flat[first[rows] + chosen[rows, rank]] - rows * seq_len
+  return rows, cols, rank
 
 
 def _choose_words(input_ids, cand, budget, options, rng):

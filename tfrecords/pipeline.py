@@ -49,8 +49,9 @@ from tfrecords import masking
 from tfrecords import writer
 
 MANIFEST_FORMAT = "biom_tf.pretraining_data.v1"
-# Texts per tokenizer call.
-_TOKENIZE_BATCH = 2048
+# Texts per tokenizer call: a 1 MB block of PubMed (about 7,000 lines) in
+# one call; each call has a fixed cost (2,048 was ~20% slower per MB).
+_TOKENIZE_BATCH = 8192
 # Instances assembled, masked and serialized together.
 _CHUNK_ROWS = 1024
 

@@ -314,3 +314,27 @@ def test_serialized_examples_parse_like_tf_train_example():
             int64_list=tf.train.Int64List(value=label[i].tolist()))}))
     assert tf.train.Example.FromString(record) == ref
     assert len(record) == ref.ByteSize()
+
+
+def test_serialized_varints_of_every_length_below_two_to_the_20():
+  # Values below 2**20 take the table path; rows of differing byte lengths
+  # need per-row headers.
+  rng = np.random.default_rng(1)
+  edge = np.array([0, 1, 127, 128, 16383, 16384, (1 << 20) - 1, 300, 0, 5])
+  ids = rng.integers(0, 1 << 20, (6, 10))
+  ids[0] = edge
+  ids[1] = 0
+  ids[2] = 127
+  positions = rng.integers(0, 128, (6, 3))
+  data, offsets = examples.serialize_examples(
+      [("input_ids", ids), ("masked_lm_positions", positions)])
+  for i in range(6):
+    record = data[offsets[i]:offsets[i + 1]]
+    ref = tf.train.Example(features=tf.train.Features(feature={
+        "input_ids": tf.train.Feature(
+            int64_list=tf.train.Int64List(value=ids[i].tolist())),
+        "masked_lm_positions": tf.train.Feature(
+            int64_list=tf.train.Int64List(value=positions[i].tolist()))}))
+    assert tf.train.Example.FromString(record) == ref
+    assert len(record) == ref.ByteSize()
+  assert offsets[-1] == len(data)

@@ -526,3 +526,38 @@ def test_unreadable_and_unwritable_paths(small_vocab, tmp_path):
   blocker.write_text("x")
   with pytest.raises(writer.OutputError, match="a_file"):
     _run(path, str(blocker / "out.tfrecord"), small_vocab)
+
+
+def _crc32c(data: bytes) -> int:
+  """CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit."""
+  crc = 0xFFFFFFFF
+  for byte in data:
+    crc ^= byte
+    for _ in range(8):
+      crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+  return crc ^ 0xFFFFFFFF
+
+
+def _masked(crc: int) -> int:
+  return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_tfrecord_bytes_framing_follows_the_format(compress):
+  # Records of 0, 1, 7 and 300 bytes, the empty one in the middle.
+  records = [b"x", b"", bytes(range(7)), bytes(range(256)) + b"abc" * 15]
+  data = b"".join(records)
+  offsets = np.cumsum([0] + [len(r) for r in records])
+  framed = writer.tfrecord_bytes(data, offsets, compress=compress)
+  if compress:
+    import gzip
+    framed = gzip.decompress(framed)
+  # length (uint64 LE), masked CRC-32C of the length, data, masked CRC-32C
+  # of the data: TFRecord's published framing.
+  expected = b""
+  for r in records:
+    length = len(r).to_bytes(8, "little")
+    expected += (length + _masked(_crc32c(length)).to_bytes(4, "little") + r +
+                 _masked(_crc32c(r)).to_bytes(4, "little"))
+  assert framed == expected
+  assert _crc32c(b"123456789") == 0xE3069283  # the standard check value
