@@ -56,6 +56,7 @@ from biom_tf.models import heads
 from biom_tf.tasks import get_task
 from biom_tf.tokenization import WordpieceTokenizer
 from biom_tf.training import finetune
+from biom_tf.training import init_checkpoint
 from biom_tf.training import strategy as strategy_lib
 
 FLAGS = flags.FLAGS
@@ -67,9 +68,9 @@ flags.DEFINE_string("init_checkpoint", None, "Encoder weights for both "
                     "frameworks (TF1, Hugging Face or biom_tf checkpoint); "
                     "default: a random encoder per seed.")
 flags.DEFINE_string("bert_config_file", None, "The checkpoint's "
-                    "bert_config.json (default: the one in --init_checkpoint's "
-                    "directory); without a checkpoint the model is built from "
-                    "--hidden_size, --num_layers and --num_heads.")
+                    "bert_config.json (default: the config that comes with "
+                    "--init_checkpoint); without a checkpoint the model is "
+                    "built from --hidden_size, --num_layers and --num_heads.")
 flags.DEFINE_integer("hidden_size", 128, "Model width.")
 flags.DEFINE_integer("num_layers", 2, "Encoder layers.")
 flags.DEFINE_integer("num_heads", 2, "Attention heads.")
@@ -249,16 +250,13 @@ def predict_torch(torch, model, encoded, batch_size, pad_to_multiple_of):
 # -------------------------------------------------------------------- main
 def model_config(tokenizer) -> ModelConfig:
   """The checkpoint's config (or one from the size flags), with --dropout."""
-  path = FLAGS.bert_config_file
-  if not path and FLAGS.init_checkpoint:
-    directory = (FLAGS.init_checkpoint if os.path.isdir(FLAGS.init_checkpoint)
-                 else os.path.dirname(FLAGS.init_checkpoint))
-    path = os.path.join(directory, "bert_config.json")
-    if not os.path.exists(path):
+  if FLAGS.bert_config_file:
+    config = ModelConfig.from_json_file(FLAGS.bert_config_file, "bert")
+  elif FLAGS.init_checkpoint:
+    config = init_checkpoint.checkpoint_config(FLAGS.init_checkpoint, "bert")
+    if config is None:
       raise app.UsageError(f"--init_checkpoint={FLAGS.init_checkpoint}: no "
-                           f"{path}; give --bert_config_file")
-  if path:
-    config = ModelConfig.from_json_file(path, "bert")
+                           "config beside it; give --bert_config_file")
   else:
     config = ModelConfig(
         family="bert", vocab_size=tokenizer.vocab_size,

@@ -46,6 +46,7 @@ from tfrecords import corpus
 from tfrecords import examples
 from tfrecords import instances
 from tfrecords import masking
+from tfrecords.progress import ProgressLine
 from tfrecords import writer
 
 MANIFEST_FORMAT = "biom_tf.pretraining_data.v1"
@@ -328,29 +329,20 @@ class _Progress:
 
   def __init__(self, total_documents, stream, interval):
     self.total = total_documents
-    self.stream = stream
-    self.interval = interval
-    self.start = time.time()
-    self.last = self.start
+    self.line = ProgressLine(stream, interval)
     self.documents = 0
     self.instances = 0
 
   def update(self, documents, instances, force=False, note=""):
     self.documents += documents
     self.instances += instances
-    now = time.time()
-    if self.stream is None or not (force or now - self.last >= self.interval):
-      return
-    self.last = now
-    elapsed = max(now - self.start, 1e-9)
-    pct = 100.0 * self.documents / max(self.total, 1)
-    self.stream.write(
-        f"create_pretraining_data: {self.documents:,}/{self.total:,} documents "
-        f"({pct:.1f}%), {self.instances:,} instances, "
+    self.line.write(lambda elapsed: (
+        f"create_pretraining_data: {self.documents:,}/{self.total:,} "
+        f"documents ({100.0 * self.documents / max(self.total, 1):.1f}%), "
+        f"{self.instances:,} instances, "
         f"{self.documents / elapsed:,.0f} documents/s, "
-        f"{self.instances / elapsed:,.0f} instances/s, {elapsed:.0f}s"
-        f"{note}\n")
-    self.stream.flush()
+        f"{self.instances / elapsed:,.0f} instances/s, {elapsed:.0f}s{note}"),
+        force=force)
 
 
 def _count_documents(paths, invalid_utf8):

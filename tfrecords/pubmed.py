@@ -15,7 +15,6 @@ Progress (files, articles, documents, rate) goes to a stream if given.
 import dataclasses
 import gzip
 import os
-import time
 import xml.etree.ElementTree as ElementTree
 import zlib
 from typing import Dict, List, Sequence, Union
@@ -26,6 +25,7 @@ import tensorflow as tf
 from tfrecords import corpus
 from tfrecords import sentences
 from tfrecords import writer
+from tfrecords.progress import ProgressLine
 
 
 @dataclasses.dataclass
@@ -39,7 +39,7 @@ class PubmedStats:
   # The shard of every input file, in input order (written or kept).
   outputs: List[str] = dataclasses.field(default_factory=list)
 
-  def to_dict(self) -> Dict[str, int]:
+  def to_dict(self) -> Dict[str, object]:
     return dataclasses.asdict(self)
 
 
@@ -95,27 +95,15 @@ def output_name(path: str, gzip_output: bool = False) -> str:
   return name + (".txt.gz" if gzip_output else ".txt")
 
 
-class _Progress:
-  """Progress lines: after each file, and every `interval` seconds."""
-
-  def __init__(self, stream, total_files, interval):
-    self.stream = stream
-    self.total_files = total_files
-    self.interval = interval
-    self.start = self.last = time.time()
-
-  def update(self, stats: PubmedStats, note: str, done: bool = False):
-    now = time.time()
-    if self.stream is None or not (done or now - self.last >= self.interval):
-      return
-    self.last = now
-    elapsed = max(now - self.start, 1e-9)
-    self.stream.write(
-        f"pubmed_to_text: {stats.files}/{self.total_files} files ({note}), "
-        f"{stats.articles:,} articles, {stats.documents:,} "
-        f"documents, {stats.skipped_no_abstract:,} without abstract, "
-        f"{stats.articles / elapsed:,.0f} articles/s, {elapsed:.0f}s\n")
-    self.stream.flush()
+def _report(line: ProgressLine, stats: PubmedStats, total_files: int,
+            note: str, done: bool = False):
+  """A progress line: after each file, and every interval within one."""
+  line.write(lambda elapsed: (
+      f"pubmed_to_text: {stats.files}/{total_files} files ({note}), "
+      f"{stats.articles:,} articles, {stats.documents:,} documents, "
+      f"{stats.skipped_no_abstract:,} without abstract, "
+      f"{stats.articles / elapsed:,.0f} articles/s, {elapsed:.0f}s"),
+      force=done)
 
 
 def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
@@ -138,7 +126,7 @@ def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
   """
   stats = PubmedStats()
   paths = corpus.expand_patterns(input_patterns)
-  progress_line = _Progress(progress, len(paths), progress_interval)
+  progress_line = ProgressLine(progress, progress_interval)
   try:
     tf.io.gfile.makedirs(output_dir)
   except tf.errors.OpError as e:
@@ -150,7 +138,8 @@ def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
     stats.outputs.append(out_path)
     if not overwrite and tf.io.gfile.exists(out_path):
       stats.files_skipped_existing += 1
-      progress_line.update(stats, f"kept existing {out_path}", done=True)
+      _report(progress_line, stats, len(paths), f"kept existing {out_path}",
+              done=True)
       continue
     temp = out_path + writer.INCOMPLETE_SUFFIX
     try:
@@ -165,11 +154,12 @@ def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
           stats.documents += 1
           stats.sentences += len(lines)
           f.write(("\n".join(lines) + "\n\n").encode("utf-8"))
-          progress_line.update(stats, f"reading {path}")
+          _report(progress_line, stats, len(paths), f"reading {path}")
         if gzip_output:
           f.close()
       tf.io.gfile.rename(temp, out_path, overwrite=True)
-      progress_line.update(stats, f"wrote {out_path}", done=True)
+      _report(progress_line, stats, len(paths), f"wrote {out_path}",
+              done=True)
     except tf.errors.OpError as e:
       writer.remove_if_exists(temp)
       raise writer.OutputError(f"{out_path}: cannot write: {e.message}"

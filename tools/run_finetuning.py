@@ -10,7 +10,6 @@ Writes output_dir/eval_results.json (per seed devel/test scores, mean, std),
 per-example predictions and the fine-tuned model of each seed. Flags given
 on the command line win over `--recipe`, which wins over the defaults.
 """
-import json
 import os
 import sys
 
@@ -18,12 +17,9 @@ from absl import app
 from absl import flags
 from absl import logging
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
-import tensorflow as tf
 
 from biom_tf import configs
-from biom_tf import export
 from biom_tf import tasks
-from biom_tf.checkpoints import huggingface
 from biom_tf.tasks import recipes
 from biom_tf.training import finetune
 from biom_tf.training import init_checkpoint
@@ -97,22 +93,14 @@ def _model_config() -> configs.ModelConfig:
   if FLAGS.config_file:
     return configs.ModelConfig.from_json_file(FLAGS.config_file,
                                               FLAGS.model_family)
-  path = FLAGS.init_checkpoint
-  if path and init_checkpoint.checkpoint_kind(path) == "huggingface":
-    return huggingface.read_hf_config(path, FLAGS.model_family)[0]
-  directory = path if path and tf.io.gfile.isdir(path) else (
-      os.path.dirname(path or "") or ".")
-  meta_path = os.path.join(directory, export.BIOM_META)
-  if path and tf.io.gfile.exists(meta_path):  # one of ours (biom layout)
-    with tf.io.gfile.GFile(meta_path) as f:
-      meta = json.load(f)
-    return configs.ModelConfig.from_dict(meta.get("config", {}),
-                                         FLAGS.model_family, source=meta_path)
-  config_file = configs.find_config_file(directory) if path else None
-  if not config_file:
+  config = None
+  if FLAGS.init_checkpoint:
+    config = init_checkpoint.checkpoint_config(FLAGS.init_checkpoint,
+                                               FLAGS.model_family)
+  if config is None:
     raise finetune.FinetuneError(
         "--config_file is required (no config file next to --init_checkpoint)")
-  return configs.ModelConfig.from_json_file(config_file, FLAGS.model_family)
+  return config
 
 
 def settings_from_flags() -> finetune.FinetuneSettings:

@@ -10,10 +10,15 @@ Three kinds of checkpoint are recognized:
 Encoder weights must all be there; pretraining heads are loaded where the
 checkpoint has them and keep their initial values otherwise.
 """
+import json
+import os
+from typing import Optional
+
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 import tensorflow as tf
 
 from biom_tf import checkpoints
+from biom_tf import configs
 from biom_tf.configs import ModelConfig
 
 HF_WEIGHT_FILES = ("pytorch_model.bin", "model.safetensors", "tf_model.h5")
@@ -36,6 +41,29 @@ def checkpoint_kind(path: str) -> str:
   if reader.has_tensor(_OBJECT_GRAPH_KEY):
     return "object"
   return "tf1"
+
+
+def checkpoint_config(path: str, family: str) -> Optional[ModelConfig]:
+  """The model config that comes with checkpoint `path`, or None.
+
+  A Hugging Face directory: its config.json; one of ours (biom layout): the
+  config in its metadata file; otherwise the original config file
+  (bert_config.json, albert_config.json, ...) in the checkpoint's directory.
+  """
+  from biom_tf import export  # pylint: disable=g-import-not-at-top
+  from biom_tf.checkpoints import huggingface  # pylint: disable=g-import-not-at-top
+  if checkpoint_kind(path) == "huggingface":
+    return huggingface.read_hf_config(path, family)[0]
+  directory = path if tf.io.gfile.isdir(path) else (os.path.dirname(path) or
+                                                     ".")
+  meta_path = os.path.join(directory, export.BIOM_META)
+  if tf.io.gfile.exists(meta_path):
+    with tf.io.gfile.GFile(meta_path) as f:
+      meta = json.load(f)
+    return ModelConfig.from_dict(meta.get("config", {}), family,
+                                 source=meta_path)
+  config_file = configs.find_config_file(directory)
+  return ModelConfig.from_json_file(config_file, family) if config_file else None
 
 
 def initialize_from_checkpoint(model, path: str, config: ModelConfig) -> str:
