@@ -68,7 +68,7 @@ def test_query_deps_resolves_every_target(tmp_path):
   assert proc.returncode == 0, proc.stderr[-3000:]
   labels = set(proc.stdout.split())
 
-  for package in ("biom_tf", "tfrecords", "tools"):
+  for package in ("benchmarks", "biom_tf", "tfrecords", "tools"):
     assert f"//{package}:{package}" in labels
     for path in _files(f"{package}/**/*.py"):
       assert f"//{package}:{path[len(package) + 1:]}" in labels, path
