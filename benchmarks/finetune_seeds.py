@@ -19,7 +19,11 @@ difference over seeds. This prints:
     interval lies inside (−margin, +margin); the larger one-sided p-value is
     printed;
   * each framework's mean ± std over seeds, their correlation, and the
-    training-step ratio of every run.
+    training-step ratio of every run;
+  * failed runs: a run with test F1 0 predicted no entity at all (training
+    fell into the all-`O` solution). They are counted per framework, and
+    the statistics are printed twice: over all seeds, and over the seeds
+    where neither framework failed (the same rule for both).
 
 Runs must share the benchmark settings (model, steps, dropout, learning
 rate, ...); a run with different settings, or a seed seen twice, is an error.
@@ -117,19 +121,16 @@ def summarize(rows, margin):
   }
 
 
-def main(argv):
-  del argv
-  try:
-    settings, rows, runs = load_runs(FLAGS.results)
-    summary = summarize(rows, FLAGS.margin)
-  except ValueError as e:
-    raise SystemExit(f"error: {e}") from None
-  print("| seed | biom_tf | torch | biom_tf − torch |")
-  print("| --- | --- | --- | --- |")
-  for seed, ours, theirs in rows:
-    print(f"| {seed} | {ours:.2f} | {theirs:.2f} | {ours - theirs:+.2f} |")
+def failed_runs(rows):
+  """({framework: seeds whose test F1 is 0}, rows where neither failed)."""
+  failed = {name: [r[0] for r in rows if r[i] == 0.0]
+            for i, name in ((1, "biom_tf"), (2, "torch"))}
+  return failed, [r for r in rows if r[1] != 0.0 and r[2] != 0.0]
+
+
+def _print_summary(title, summary):
   d = summary["difference"]
-  print(f"\n{summary['seeds']} seeds; biom_tf "
+  print(f"\n{title}: {summary['seeds']} seeds; biom_tf "
         f"{summary['biom_tf']['mean']:.2f} ± {summary['biom_tf']['std']:.2f}, "
         f"torch {summary['torch']['mean']:.2f} ± "
         f"{summary['torch']['std']:.2f} (correlation "
@@ -140,8 +141,29 @@ def main(argv):
         f"[{d['ci90'][0]:+.2f}, {d['ci90'][1]:+.2f}]")
   verdict = ("within" if summary["equivalent_at_5_percent"]
              else "not shown within")
-  print(f"TOST against ±{FLAGS.margin}: p = {summary['tost_p']:.3f} → "
-        f"{verdict} ±{FLAGS.margin} points at the 5% level")
+  print(f"TOST against ±{summary['margin']}: p = {summary['tost_p']:.3f} → "
+        f"{verdict} ±{summary['margin']} points at the 5% level")
+
+
+def main(argv):
+  del argv
+  try:
+    settings, rows, runs = load_runs(FLAGS.results)
+    summary = summarize(rows, FLAGS.margin)
+    failed, kept = failed_runs(rows)
+    without_failed = (summarize(kept, FLAGS.margin)
+                      if len(kept) < len(rows) else None)
+  except ValueError as e:
+    raise SystemExit(f"error: {e}") from None
+  print("| seed | biom_tf | torch | biom_tf − torch |")
+  print("| --- | --- | --- | --- |")
+  for seed, ours, theirs in rows:
+    print(f"| {seed} | {ours:.2f} | {theirs:.2f} | {ours - theirs:+.2f} |")
+  _print_summary("all seeds", summary)
+  print(f"failed runs (test F1 0): biom_tf {failed['biom_tf'] or 'none'}, "
+        f"torch {failed['torch'] or 'none'}")
+  if without_failed:
+    _print_summary("seeds where neither run failed", without_failed)
   print("\n| run seeds | step ratio (wall) | step ratio (CPU s) | "
         "end-to-end train s (biom_tf / torch) | load before → after |")
   print("| --- | --- | --- | --- | --- |")
@@ -156,7 +178,8 @@ def main(argv):
   if FLAGS.output:
     with open(FLAGS.output + ".tmp", "w") as f:
       json.dump({"settings": settings, "rows": rows, "runs": runs,
-                 "summary": summary}, f, indent=2)
+                 "failed_runs": failed, "summary": summary,
+                 "summary_without_failed_runs": without_failed}, f, indent=2)
     os.replace(FLAGS.output + ".tmp", FLAGS.output)
     print(f"wrote {FLAGS.output}")
 

@@ -80,3 +80,10 @@ def test_pools_runs_and_rejects_mixed_settings_and_repeats(tmp_path):
   (tmp_path / "c.json").write_text("{}")
   with pytest.raises(ValueError, match="c.json: not a benchmarks.finetune"):
     finetune_seeds.load_runs([str(tmp_path / "*.json")])
+
+
+def test_failed_runs_are_counted_and_set_aside_for_both():
+  rows = [(1, 41.0, 40.0), (2, 0.0, 42.0), (3, 43.0, 0.0), (4, 42.0, 42.5)]
+  failed, kept = finetune_seeds.failed_runs(rows)
+  assert failed == {"biom_tf": [2], "torch": [3]}
+  assert kept == [(1, 41.0, 40.0), (4, 42.0, 42.5)]
