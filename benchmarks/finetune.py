@@ -50,6 +50,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from benchmarks import finetune_seeds
 from biom_tf.checkpoints import huggingface
 from biom_tf.configs import ModelConfig
 from biom_tf.models import heads
@@ -271,9 +272,9 @@ def paired_differences(f1):
   """biom_tf minus torch test F1 per seed (points): values, mean, sample
   std and standard error of the mean (std and error 0 for one seed)."""
   diffs = [a - b for a, b in zip(f1["biom_tf"], f1["torch"])]
-  std = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else 0.0
-  return {"per_seed": diffs, "mean": float(np.mean(diffs)), "std": std,
-          "standard_error": std / math.sqrt(len(diffs))}
+  mean, std, error = finetune_seeds.mean_std_error(diffs)
+  return {"per_seed": diffs, "mean": mean, "std": std,
+          "standard_error": error}
 
 
 def timed(fn, *args):

@@ -40,35 +40,42 @@ from scipy import stats
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_list("results", None, "finetune_benchmark.json files or globs.")
-flags.DEFINE_float("margin", 0.5, "Equivalence margin in F1 points.")
-flags.DEFINE_string("output", None, "Optional JSON file for the summary.")
 
 
-def _add_run(path, settings, first, rows):
-  """Appends `path`'s (seed, biom_tf F1, torch F1) to `rows`; returns
-  (the pooled settings, the run's summary)."""
+def define_flags():
+  """Defined only when run as a script: benchmarks.finetune imports this
+  module for its statistics and should not get these flags."""
+  flags.DEFINE_list("results", None,
+                    "finetune_benchmark.json files or globs.")
+  flags.DEFINE_float("margin", 0.5, "Equivalence margin in F1 points.")
+  flags.DEFINE_string("output", None, "Optional JSON file for the summary.")
+  flags.mark_flag_as_required("results")
+
+
+def mean_std_error(values):
+  """(mean, sample std, standard error of the mean); std and error are 0
+  for a single value."""
+  values = np.asarray(values, dtype=float)
+  std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+  return float(values.mean()), std, std / math.sqrt(len(values))
+
+
+def read_run(path):
+  """One finetune_benchmark.json: (its settings, [(seed, biom_tf F1, torch
+  F1)], the run's speed summary)."""
   with open(path) as f:
     result = json.load(f)
-  key = {"model": result["model"], "settings": result["settings"],
-         "steps": result["steps"], "data": result["data"],
-         "init_checkpoint": result["init_checkpoint"]}
-  if settings is None:
-    settings = key
-  elif key != settings:
-    raise ValueError(f"{path}: benchmark settings differ from "
-                     f"{first}'s; pool only runs of one setting")
+  settings = {key: result[key] for key in (
+      "model", "settings", "steps", "data", "init_checkpoint")}
   f1 = result["test_f1_points"]
-  for seed, ours, theirs in zip(result["seeds"], f1["biom_tf"]["per_seed"],
-                                f1["torch"]["per_seed"]):
-    rows.append((int(seed), float(ours), float(theirs)))
-  run = {"path": path, "seeds": result["seeds"],
-         "train_speed_ratio": result["train_speed_ratio"],
-         "train_cpu_ratio": result["train_cpu_ratio"],
-         "end_to_end_train_seconds": result["end_to_end_train_seconds"],
-         "load_average_before": result["load_average_before"],
-         "load_average_after": result["load_average_after"]}
-  return settings, run
+  rows = [(int(seed), float(ours), float(theirs)) for seed, ours, theirs in
+          zip(result["seeds"], f1["biom_tf"]["per_seed"],
+              f1["torch"]["per_seed"])]
+  run = {key: result[key] for key in (
+      "seeds", "train_speed_ratio", "train_cpu_ratio",
+      "end_to_end_train_seconds", "load_average_before",
+      "load_average_after")}
+  return settings, rows, dict(run, path=path)
 
 
 def load_runs(patterns):
@@ -76,13 +83,19 @@ def load_runs(patterns):
   paths = sorted({p for pattern in patterns for p in glob.glob(pattern)})
   if not paths:
     raise ValueError(f"--results: no file matches {patterns}")
-  settings, rows, runs = None, [], []
+  pooled, rows, runs = None, [], []
   for path in paths:
     try:
-      settings, run = _add_run(path, settings, paths[0], rows)
+      settings, run_rows, run = read_run(path)
     except (KeyError, TypeError, json.JSONDecodeError) as e:
       raise ValueError(f"{path}: not a benchmarks.finetune result "
                        f"(missing or bad {e})") from None
+    if pooled is None:
+      pooled = settings
+    elif settings != pooled:
+      raise ValueError(f"{path}: benchmark settings differ from "
+                       f"{paths[0]}'s; pool only runs of one setting")
+    rows += run_rows
     runs.append(run)
   seeds = [r[0] for r in rows]
   repeated = sorted({s for s in seeds if seeds.count(s) > 1})
@@ -90,7 +103,7 @@ def load_runs(patterns):
     raise ValueError(f"--results: seed(s) {repeated} appear in more than "
                      "one run")
   runs.sort(key=lambda run: min(run["seeds"]))
-  return settings, sorted(rows), runs
+  return pooled, sorted(rows), runs
 
 
 def summarize(rows, margin):
@@ -101,8 +114,7 @@ def summarize(rows, margin):
   n = len(diffs)
   if n < 2:
     raise ValueError("--results: need at least two seeds for an interval")
-  mean, std = float(diffs.mean()), float(diffs.std(ddof=1))
-  se = std / math.sqrt(n)
+  mean, std, se = mean_std_error(diffs)
   t95, t90 = stats.t.ppf(0.975, n - 1), stats.t.ppf(0.95, n - 1)
   # TOST: H0 mean <= -margin and H0 mean >= +margin, each one-sided.
   p_lower = float(stats.t.sf((mean + margin) / se, n - 1))
@@ -185,5 +197,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  flags.mark_flag_as_required("results")
+  define_flags()
   app.run(main)
