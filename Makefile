@@ -15,14 +15,14 @@ $(VENV)/.installed-runtime: setup.py
 	touch $@
 
 $(VENV)/.installed-test: setup.py $(VENV)/.installed-runtime
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,beam]"
 	touch $@
 
 install: $(VENV)/.installed-runtime
 install-test: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 tests
 
 demo: $(VENV)/.installed-runtime
 	$(PY) -m tools.demo

@@ -51,13 +51,13 @@ import tensorflow as tf
 import tf_keras
 
 from benchmarks import finetune_seeds
+from biom_tf.checkpoints import detect
 from biom_tf.checkpoints import huggingface
 from biom_tf.configs import ModelConfig
 from biom_tf.models import heads
 from biom_tf.tasks import get_task
 from biom_tf.tokenization import WordpieceTokenizer
 from biom_tf.training import finetune
-from biom_tf.training import init_checkpoint
 from biom_tf.training import strategy as strategy_lib
 
 FLAGS = flags.FLAGS
@@ -254,7 +254,7 @@ def model_config(tokenizer) -> ModelConfig:
   if FLAGS.bert_config_file:
     config = ModelConfig.from_json_file(FLAGS.bert_config_file, "bert")
   elif FLAGS.init_checkpoint:
-    config = init_checkpoint.checkpoint_config(FLAGS.init_checkpoint, "bert")
+    config = detect.checkpoint_config(FLAGS.init_checkpoint, "bert")
     if config is None:
       raise app.UsageError(f"--init_checkpoint={FLAGS.init_checkpoint}: no "
                            "config beside it; give --bert_config_file")

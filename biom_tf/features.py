@@ -30,7 +30,7 @@ from typing import Dict, Optional
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tensorflow as tf
 
-FAMILIES = ("bert", "albert", "electra")
+from biom_tf.configs import FAMILIES
 
 # Feature name in the record → model input name (Model Garden / TF Hub).
 MODEL_INPUT_NAMES = {

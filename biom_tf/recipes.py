@@ -11,10 +11,23 @@ value used is that of the code base the model was trained with, and `notes`
 says so; check it before spending a pod on it.
 """
 import dataclasses
-from typing import Dict, Optional
+from typing import Dict, Iterable, Optional
 
 from biom_tf.configs import ConfigError
 from biom_tf.configs import get_preset
+
+
+def flag_values_with(recipe_flags: Dict[str, object], flag_values,
+                     names: Iterable[str]) -> Dict[str, object]:
+  """{name: the flag's value, or the recipe's where the flag was not given}.
+
+  The one way both tools merge a recipe (`Recipe.flags()` here, or a
+  fine-tuning `tasks.recipes.Recipe.flags()`) into their absl `flag_values`;
+  the flags themselves are left as parsed.
+  """
+  return {name: recipe_flags[name]
+          if name in recipe_flags and not flag_values[name].present
+          else flag_values[name].value for name in names}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +41,11 @@ class Recipe:
   num_warmup_steps: int
   max_predictions_per_seq: int
   optimizer: str = "adamw"
+  # ELECTRA's on-the-fly masking rate (`--mask_prob`); None for BERT and
+  # ALBERT, whose masks are written offline (create_pretraining_data's
+  # --masked_lm_prob).
+  mask_prob: Optional[float] = None
+  do_lower_case: Optional[bool] = None   # None: the preset's casing
   init_from: Optional[str] = None    # what --init_checkpoint must point to
   corpus: str = ""
   source: str = ""
@@ -36,6 +54,13 @@ class Recipe:
   @property
   def family(self) -> str:
     return get_preset(self.preset).config.family
+
+  @property
+  def lower_case(self) -> bool:
+    """Casing of the corpus and vocabulary (the preset's unless set)."""
+    if self.do_lower_case is not None:
+      return self.do_lower_case
+    return get_preset(self.preset).do_lower_case
 
   @property
   def tokens(self) -> int:
@@ -49,20 +74,27 @@ class Recipe:
 
   def flags(self) -> Dict[str, object]:
     """run_pretraining flag values this recipe sets."""
-    return dict(model_family=self.family, preset=self.preset,
-                max_seq_length=self.max_seq_length,
-                max_predictions_per_seq=self.max_predictions_per_seq,
-                train_batch_size=self.train_batch_size,
-                num_train_steps=self.num_train_steps,
-                learning_rate=self.learning_rate,
-                num_warmup_steps=self.num_warmup_steps,
-                optimizer=self.optimizer)
+    values = dict(model_family=self.family, preset=self.preset,
+                  max_seq_length=self.max_seq_length,
+                  max_predictions_per_seq=self.max_predictions_per_seq,
+                  train_batch_size=self.train_batch_size,
+                  num_train_steps=self.num_train_steps,
+                  learning_rate=self.learning_rate,
+                  num_warmup_steps=self.num_warmup_steps,
+                  optimizer=self.optimizer, do_lower_case=self.lower_case)
+    if self.mask_prob is not None:
+      values["mask_prob"] = self.mask_prob
+    return values
 
   def describe(self) -> str:
     lines = [f"recipe {self.name}: {get_preset(self.preset).description or self.preset}",
              f"  {self.token_arithmetic()}",
              f"  optimizer {self.optimizer}, learning rate {self.learning_rate:g}, "
-             f"warmup {self.num_warmup_steps:,} steps"]
+             f"warmup {self.num_warmup_steps:,} steps",
+             f"  {'lower-cased' if self.lower_case else 'cased'}, "
+             f"{self.max_predictions_per_seq} predictions per sequence"
+             + (f", masking {self.mask_prob:.0%} on the fly"
+                if self.mask_prob is not None else "")]
     if self.init_from:
       lines.append(f"  --init_checkpoint: {self.init_from}")
     if self.corpus:
@@ -95,6 +127,38 @@ _RECIPES = [
            corpus="MIMIC-III clinical notes",
            source="Peng et al. 2019 (BlueBERT): +0.2M steps on MIMIC-III",
            notes=_BERT_LR_NOTE),
+    # BioBERT: dmis-lab/biobert README.md lists the checkpoints and their
+    # steps (v1.0: "+ PubMed 200K", "+ PMC 270K", "+ PubMed 200K + PMC 270K";
+    # v1.1: "+ PubMed 1M"), all from BERT-Base Cased with its vocabulary;
+    # Lee et al. 2020 (BioBERT): sequence 512, mini-batch 192.
+    Recipe("biobert_v1_0_pubmed", "biobert-base-cased-v1.0-pubmed",
+           max_seq_length=512, train_batch_size=192, num_train_steps=200_000,
+           learning_rate=2e-5, num_warmup_steps=10_000,
+           max_predictions_per_seq=80,
+           init_from="BERT-Base, Cased (google-research/bert)",
+           corpus="PubMed abstracts",
+           source="dmis-lab/biobert README.md (BioBERT-Base v1.0 + PubMed "
+                  "200K); Lee et al. 2020: batch 192, sequence 512",
+           notes=_BERT_LR_NOTE),
+    Recipe("biobert_v1_0_pmc", "biobert-base-cased-v1.0-pmc",
+           max_seq_length=512, train_batch_size=192, num_train_steps=270_000,
+           learning_rate=2e-5, num_warmup_steps=10_000,
+           max_predictions_per_seq=80,
+           init_from="BERT-Base, Cased (google-research/bert)",
+           corpus="PMC full-text articles",
+           source="dmis-lab/biobert README.md (BioBERT-Base v1.0 + PMC "
+                  "270K); Lee et al. 2020: batch 192, sequence 512",
+           notes=_BERT_LR_NOTE),
+    Recipe("biobert_v1_0_pubmed_pmc", "biobert-base-cased-v1.0-pubmed-pmc",
+           max_seq_length=512, train_batch_size=192, num_train_steps=470_000,
+           learning_rate=2e-5, num_warmup_steps=10_000,
+           max_predictions_per_seq=80,
+           init_from="BERT-Base, Cased (google-research/bert)",
+           corpus="PubMed abstracts + PMC full-text articles",
+           source="dmis-lab/biobert README.md (BioBERT-Base v1.0 + PubMed "
+                  "200K + PMC 270K = 470K steps); Lee et al. 2020: batch 192, "
+                  "sequence 512",
+           notes=_BERT_LR_NOTE),
     Recipe("biobert_v1_1", "biobert-base-cased-v1.1",
            max_seq_length=512, train_batch_size=192, num_train_steps=1_000_000,
            learning_rate=2e-5, num_warmup_steps=10_000,
@@ -104,34 +168,60 @@ _RECIPES = [
            source="Lee et al. 2020 (BioBERT), dmis-lab/biobert: v1.1 = "
                   "1M steps on PubMed, batch 192, sequence 512",
            notes=_BERT_LR_NOTE),
+    # LitBERT's published checkpoint is Bioformer-8L: the bioformers/
+    # bioformer-8L model card gives 2M steps at batch 256 with sequences of
+    # 512 on one Cloud TPU, whole-word masking at 15%, NSP kept.
     Recipe("litbert", "litbert-cased",
-           max_seq_length=128, train_batch_size=256, num_train_steps=2_000_000,
+           max_seq_length=512, train_batch_size=256, num_train_steps=2_000_000,
            learning_rate=1e-4, num_warmup_steps=10_000,
-           max_predictions_per_seq=20,
-           source="LitBERT: 8 layers, hidden 512, trained from scratch for 2M "
-                  "steps",
-           notes="sequence, batch and learning rate are google-research/bert's "
-                 "from-scratch defaults (128, 256, 1e-4), not stated by the "
-                 "source"),
+           max_predictions_per_seq=80,
+           corpus="PubMed abstracts + 1M PMC articles",
+           source="bioformers/bioformer-8L model card (LitBERT = Bioformer-"
+                  "8L): 8 layers, hidden 512, 2M steps, batch 256, sequence "
+                  "512, whole-word masking 15%",
+           notes="learning rate and warmup are google-research/bert's "
+                 "from-scratch defaults (1e-4, 10k), not stated by the "
+                 "source; 80 predictions = google-research/bert's setting "
+                 "for 512-token sequences"),
+    # BioM-Transformers: salrowili/BioM-Transformers README.md, "Pre-Trained
+    # LM Models (TensorFlow)" table (corpus, vocabulary, batch, steps).
+    # ELECTRA masks on the fly: mask_prob 0.15 (Base) and 0.25 (Large),
+    # max_predictions = int((mask_prob + 0.005) x 512), google-research/
+    # electra configure_pretraining.py.
     Recipe("biom_electra_base", "biom-electra-base",
            max_seq_length=512, train_batch_size=1024, num_train_steps=500_000,
            learning_rate=2e-4, num_warmup_steps=10_000,
-           max_predictions_per_seq=79,
+           max_predictions_per_seq=79, mask_prob=0.15,
            corpus="PubMed abstracts, biomedical vocabulary",
-           source="Alrowili & Shanker 2021 (BioM-Transformers); model card: "
-                  "500K steps, batch 1024, TPUv3-32",
+           source="salrowili/BioM-Transformers README.md (BioM-ELECTRA-Base: "
+                  "PubMed abstracts, 29K PubMed vocab, batch 1024, 500K "
+                  "steps); model card: TPUv3-32",
            notes="sequence 512 assumed (not on the model card); learning rate "
                  "and warmup: google-research/electra's Base settings; "
                  "max_predictions = int((0.15 + 0.005) x 512)"),
     Recipe("biom_electra_large", "biom-electra-large",
            max_seq_length=512, train_batch_size=4096, num_train_steps=434_000,
            learning_rate=2e-4, num_warmup_steps=10_000,
-           max_predictions_per_seq=79,
+           max_predictions_per_seq=130, mask_prob=0.25,
            corpus="PubMed abstracts, biomedical vocabulary",
-           source="Alrowili & Shanker 2021; model card: 434K steps, batch "
-                  "4096, TPUv3-512",
+           source="salrowili/BioM-Transformers README.md (BioM-ELECTRA-Large: "
+                  "batch 4096, 434K steps); google-research/electra "
+                  "configure_pretraining.py: Large masks 25%",
            notes="sequence 512 assumed (not on the model card); learning rate "
-                 "and warmup: google-research/electra's Large settings"),
+                 "and warmup: google-research/electra's Large settings; "
+                 "max_predictions = int((0.25 + 0.005) x 512)"),
+    Recipe("biom_bert_large", "biom-bert-large",
+           max_seq_length=512, train_batch_size=4096, num_train_steps=690_000,
+           learning_rate=2e-4, num_warmup_steps=10_000,
+           max_predictions_per_seq=79,
+           corpus="PubMed abstracts + PMC full-text articles",
+           source="salrowili/BioM-Transformers README.md (BioM-BERT-Large: "
+                  "PubMed Abstracts + PMC, 30K vocab, batch 4096, 690K steps; "
+                  "released as model.ckpt-690000)",
+           notes="sequence 512, learning rate and warmup assumed "
+                 "(google-research/electra's Large settings; the model was "
+                 "trained with the ELECTRA code base and the BERT "
+                 "objective); max_predictions = int((0.15 + 0.005) x 512)"),
     Recipe("biom_albert_xxlarge", "biom-albert-xxlarge",
            max_seq_length=512, train_batch_size=8192, num_train_steps=264_000,
            learning_rate=0.00176, num_warmup_steps=3125,

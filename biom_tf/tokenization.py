@@ -57,10 +57,11 @@ and `SentencePieceTokenizer.tokenize` writes an unknown piece as "<unk>"
 where transformers keeps its text (same ids).
 """
 import functools
+import json
 import re
 import sys
 import unicodedata
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import numpy as np
@@ -68,6 +69,8 @@ import sentencepiece as spm
 from sentencepiece import sentencepiece_model_pb2
 import tensorflow as tf
 import tensorflow_text as tf_text
+
+from biom_tf import configs
 
 SPIECE_UNDERLINE = "\u2581"  # "▁", SentencePiece's word-start marker.
 
@@ -696,3 +699,149 @@ def build_tokenizer(vocab_file: Optional[str] = None,
   raise TokenizerError(
       "build_tokenizer: expected vocab_file (WordPiece) or spm_model_file "
       "(SentencePiece), got neither")
+
+
+# ------------------------------------------------------------------ casing
+class Casing(NamedTuple):
+  """How a checkpoint's text was cased, and what says so."""
+  do_lower_case: bool
+  source: str      # e.g. "vocab.txt is cased (word pieces such as 'The')"
+
+
+# An entry in [brackets] or <angles> is a special token, not a word piece.
+_SPECIAL_ENTRY = re.compile(r"^(\[.*\]|<.*>)$")
+
+
+def _casing_from_entries(entries: Sequence[str], path: str,
+                         what: str) -> Optional[Casing]:
+  """Cased if some ordinary entries change under lower-casing.
+
+  An uncased vocabulary was built from lower-cased text, so lower-casing
+  changes none of its pieces (letters without a lower-case form, such as
+  'ℝ' in Google's uncased vocabulary, do not count). A cased one has
+  upper-case pieces by the thousand; at least 1 in 200 of the entries with
+  cased letters is asked for, so that a stray hand-added entry does not turn
+  an uncased vocabulary cased. None: no entry with a cased letter.
+  """
+  cased_letter, upper = 0, []
+  for entry in entries:
+    if _SPECIAL_ENTRY.match(entry):
+      continue
+    if any(c.lower() != c.upper() for c in entry):
+      cased_letter += 1
+      if entry.lower() != entry:
+        upper.append(entry)
+  if not cased_letter:
+    return None
+  name = path
+  if len(upper) >= max(1, cased_letter // 200):
+    examples = ", ".join(repr(e) for e in upper[:3])
+    return Casing(False, f"{name} is cased ({what} with upper-case letters "
+                  f"such as {examples})")
+  return Casing(True, f"{name} is uncased (no upper-case {what})")
+
+
+def _read_json_config(path: str) -> Dict[str, Any]:
+  data = _read_file(path, "tokenizer config")
+  try:
+    value = json.loads(data.decode("utf-8"))
+  except (UnicodeDecodeError, ValueError) as e:
+    raise TokenizerError(f"{path}: not a JSON file ({e})") from None
+  if not isinstance(value, dict):
+    raise TokenizerError(f"{path}: expected a JSON object")
+  return value
+
+
+def casing_evidence(vocab_file: Optional[str] = None,
+                    spm_model_file: Optional[str] = None,
+                    tokenizer_config: Union[None, str, Dict[str, Any]] = None,
+                    preset: Union[None, str, "configs.Preset"] = None
+                    ) -> Optional[Casing]:
+  """The casing a checkpoint was trained with, and its source; None: unknown.
+
+  Evidence, strongest first:
+    preset: a `configs.Preset` or its name (the published model's casing);
+    tokenizer_config: a Hugging Face `tokenizer_config.json` or our
+      `biom_model.json` (path), or a dict; its `do_lower_case`, if set;
+    spm_model_file: a normalizer that case-folds (`*_cf`) means uncased;
+      otherwise its ordinary pieces, as for a WordPiece vocabulary;
+    vocab_file: a WordPiece vocabulary with upper-case entries among its
+      ordinary word pieces is cased, one without is uncased.
+  """
+  if preset is not None:
+    if isinstance(preset, str):
+      try:
+        preset = configs.get_preset(preset)
+      except ValueError as e:
+        raise TokenizerError(str(e)) from None
+    return Casing(bool(preset.do_lower_case),
+                  f"preset {preset.name} is "
+                  f"{'uncased' if preset.do_lower_case else 'cased'}")
+  if tokenizer_config is not None:
+    values, name = tokenizer_config, "tokenizer config"
+    if isinstance(tokenizer_config, str):
+      values = _read_json_config(tokenizer_config)
+      name = tokenizer_config
+    value = values.get("do_lower_case")
+    if isinstance(value, bool):
+      return Casing(value, f"{name} says do_lower_case={str(value).lower()}")
+  if spm_model_file:
+    proto = sentencepiece_model_pb2.ModelProto()
+    try:
+      proto.ParseFromString(_read_file(spm_model_file, "SentencePiece model"))
+    except Exception as e:  # protobuf's DecodeError
+      raise TokenizerError(
+          f"{spm_model_file}: not a SentencePiece model: {e}") from None
+    normalizer = proto.normalizer_spec.name
+    if normalizer.endswith("_cf"):
+      return Casing(True, f"{spm_model_file}: its normalizer {normalizer} "
+                    "case-folds")
+    normal = proto.SentencePiece.NORMAL
+    pieces = [p.piece.replace(SPIECE_UNDERLINE, "") for p in proto.pieces
+              if p.type == normal]
+    return _casing_from_entries(pieces, spm_model_file, "pieces")
+  if vocab_file:
+    entries = [e[2:] if e.startswith("##") else e
+               for e in load_vocab(vocab_file)]
+    return _casing_from_entries(entries, vocab_file, "word pieces")
+  return None
+
+
+def infer_do_lower_case(vocab_file: Optional[str] = None,
+                        spm_model_file: Optional[str] = None,
+                        tokenizer_config: Union[None, str,
+                                                Dict[str, Any]] = None,
+                        preset: Union[None, str, "configs.Preset"] = None
+                        ) -> Optional[bool]:
+  """True (uncased), False (cased) or None (no evidence); see
+  `casing_evidence` for what is looked at."""
+  casing = casing_evidence(vocab_file, spm_model_file, tokenizer_config,
+                           preset)
+  return None if casing is None else casing.do_lower_case
+
+
+def resolve_do_lower_case(requested: Optional[bool],
+                          vocab_file: Optional[str] = None,
+                          spm_model_file: Optional[str] = None,
+                          tokenizer_config: Union[None, str,
+                                                  Dict[str, Any]] = None,
+                          preset: Union[None, str, "configs.Preset"] = None,
+                          flag: str = "--do_lower_case",
+                          default: bool = True) -> bool:
+  """The casing to use: `requested` checked against the checkpoint's.
+
+  requested None: the checkpoint's casing (`default` when nothing tells).
+  A `requested` casing that contradicts the evidence is a TokenizerError
+  naming both (google-research/bert's `validate_case_matches_checkpoint`,
+  decided by the checkpoint's files rather than its directory name).
+  """
+  casing = casing_evidence(vocab_file, spm_model_file, tokenizer_config,
+                           preset)
+  if casing is None:
+    return default if requested is None else bool(requested)
+  if requested is None or bool(requested) == casing.do_lower_case:
+    return casing.do_lower_case
+  expected = str(casing.do_lower_case).lower()
+  raise TokenizerError(
+      f"{flag}={str(bool(requested)).lower()} contradicts the checkpoint: "
+      f"{casing.source}; pass {flag}={expected} or leave it out")

@@ -79,3 +79,57 @@ def test_electra_hparams_file(tmp_path):
   path.write_text(json.dumps({"model_size": "base", "vocab_size": 28895}))
   config = configs.ModelConfig.from_json_file(str(path), "electra")
   assert (config.hidden_size, config.embedding_width, config.vocab_size) == (768, 768, 28895)
+
+
+def test_google_albert_config_every_key_kept_and_written_back(tmp_path):
+  """Google's albert-base-v2 albert_config.json: read, written, equal."""
+  path = shared_path("fixtures", "albert-base-v2-config.json")
+  original = json.load(open(path))
+  assert {"net_structure_type", "gap_size", "num_memory_blocks",
+          "inner_group_num", "down_scale_factor"} <= set(original)
+  config = configs.ModelConfig.from_json_file(path, "albert")
+  assert (config.embedding_size, config.hidden_size, config.vocab_size) == (
+      128, 768, 30000)
+  out = str(tmp_path / "albert_config.json")
+  config.to_json_file(out)
+  written = json.load(open(out))
+  assert {k: written.get(k, "<absent>") for k in original} == original
+  assert configs.ModelConfig.from_json_file(out, "albert") == config
+
+
+@pytest.mark.parametrize("key,value", [
+    ("net_structure_type", 1), ("inner_group_num", 2), ("num_hidden_groups", 2),
+    ("down_scale_factor", 2), ("num_memory_blocks", 4), ("layers_to_keep", [3])])
+def test_albert_key_that_changes_the_architecture_is_named(tmp_path, key,
+                                                           value):
+  original = json.load(open(shared_path("fixtures",
+                                        "albert-base-v2-config.json")))
+  path = tmp_path / "albert_config.json"
+  path.write_text(json.dumps(dict(original, **{key: value})))
+  with pytest.raises(configs.ConfigError) as info:
+    configs.ModelConfig.from_json_file(str(path), "albert")
+  message = str(info.value)
+  assert "\n" not in message
+  assert message.startswith(f"{path}: {key}={value!r} would change the "
+                            "architecture"), message
+
+
+def test_bert_and_electra_release_keys_written_back(tmp_path):
+  """google-research/bert's multilingual config keys (which its modeling.py
+  ignores) and ELECTRA's model_size survive a read and a write."""
+  extra = {"directionality": "bidi", "pooler_fc_size": 768,
+           "pooler_num_attention_heads": 12, "pooler_num_fc_layers": 3,
+           "pooler_size_per_head": 128, "pooler_type": "first_token_transform"}
+  base = {"attention_probs_dropout_prob": 0.1, "hidden_act": "gelu",
+          "hidden_dropout_prob": 0.1, "hidden_size": 8, "initializer_range": 0.02,
+          "intermediate_size": 16, "max_position_embeddings": 32,
+          "num_attention_heads": 2, "num_hidden_layers": 1,
+          "type_vocab_size": 2, "vocab_size": 20}
+  for family, values in (("bert", dict(base, **extra)),
+                         ("electra", dict(base, embedding_size=8,
+                                          model_size="small"))):
+    path = tmp_path / f"{family}.json"
+    path.write_text(json.dumps(values))
+    config = configs.ModelConfig.from_json_file(str(path), family)
+    written = config.to_original_dict()
+    assert {k: written.get(k, "<absent>") for k in values} == values

@@ -423,3 +423,97 @@ def test_build_tokenizer(bert_vocab, spm_model):
   assert not tok.do_lower_case
   with pytest.raises(tokenization.TokenizerError, match="expected vocab_file"):
     tokenization.build_tokenizer()
+
+
+# ------------------------------------------------------------------ casing
+# What the checkpoint says, not a flag default: hand-made vocabularies whose
+# casing is known by construction.
+_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[unused0]"]
+
+
+def test_casing_from_a_wordpiece_vocabulary(tmp_path):
+  uncased = _write(tmp_path / "uncased.txt", "\n".join(
+      _SPECIALS + ["the", "cell", "##s", "ℝ", "##ℝ", "μ", "1990"]) + "\n")
+  cased = _write(tmp_path / "cased.txt", "\n".join(
+      _SPECIALS + ["the", "The", "cell", "##s", "DNA", "##A"]) + "\n")
+  no_letters = _write(tmp_path / "digits.txt", "\n".join(
+      _SPECIALS + ["1", "2", "##3", "."]) + "\n")
+  # Special tokens ([PAD], [unused0]) and letters without a lower-case form
+  # (ℝ, which Google's uncased vocabulary has) do not make a vocabulary cased.
+  assert tokenization.infer_do_lower_case(vocab_file=uncased) is True
+  assert tokenization.infer_do_lower_case(vocab_file=cased) is False
+  assert tokenization.infer_do_lower_case(vocab_file=no_letters) is None
+  source = tokenization.casing_evidence(vocab_file=cased).source
+  assert source.startswith(f"{cased} is cased") and "'The'" in source
+  # Google's released uncased vocabulary reads as uncased.
+  google = shared_path("vocab", "bert-base-uncased", "vocab.txt")
+  assert tokenization.infer_do_lower_case(vocab_file=google) is True
+
+
+def test_casing_a_stray_entry_does_not_flip_a_large_vocabulary(tmp_path):
+  words = [f"w{chr(97 + i % 26)}{i}" for i in range(1000)]
+  one_stray = _write(tmp_path / "v.txt", "\n".join(
+      _SPECIALS + words + ["PMID"]) + "\n")
+  assert tokenization.infer_do_lower_case(vocab_file=one_stray) is True
+
+
+def test_casing_from_config_and_preset_wins_over_vocabulary(tmp_path):
+  cased = _write(tmp_path / "cased.txt",
+                 "\n".join(_SPECIALS + ["The", "cell"]) + "\n")
+  config = _write(tmp_path / "tokenizer_config.json",
+                  '{"do_lower_case": true, "model_max_length": 512}')
+  assert tokenization.infer_do_lower_case(cased, tokenizer_config=config)
+  no_key = _write(tmp_path / "other.json", '{"model_max_length": 512}')
+  assert tokenization.infer_do_lower_case(cased,
+                                          tokenizer_config=no_key) is False
+  assert tokenization.infer_do_lower_case(
+      tokenizer_config={"do_lower_case": False}) is False
+  assert tokenization.infer_do_lower_case(
+      cased, tokenizer_config=config,
+      preset="biobert-base-cased-v1.1") is False
+  assert tokenization.infer_do_lower_case(
+      preset="bluebert-base-uncased-pubmed") is True
+  bad = _write(tmp_path / "bad.json", "{not json")
+  with pytest.raises(tokenization.TokenizerError, match="bad.json: not a JSON"):
+    tokenization.infer_do_lower_case(tokenizer_config=bad)
+
+
+def test_casing_from_a_sentencepiece_model(tmp_path):
+  lines = ["The Cell Line HeLa was used in DNA Studies of Cancer Cells.",
+           "Protein Binding and Gene Expression in Human Tumors."] * 20
+  flags = dict(vocab_size=60, control_symbols="[CLS],[SEP],[MASK]",
+               hard_vocab_limit=False)
+  (tmp_path / "a").mkdir()
+  (tmp_path / "b").mkdir()
+  (tmp_path / "c").mkdir()
+  cased = _train_spm(str(tmp_path / "a"), lines, **flags)
+  lowered = _train_spm(str(tmp_path / "b"), [l.lower() for l in lines],
+                       **flags)
+  folding = _train_spm(str(tmp_path / "c"), lines,
+                       normalization_rule_name="nmt_nfkc_cf", **flags)
+  assert tokenization.infer_do_lower_case(spm_model_file=cased) is False
+  assert tokenization.infer_do_lower_case(spm_model_file=lowered) is True
+  casing = tokenization.casing_evidence(spm_model_file=folding)
+  assert casing.do_lower_case is True and "nmt_nfkc_cf" in casing.source
+
+
+def test_resolve_do_lower_case(tmp_path):
+  cased = _write(tmp_path / "vocab.txt",
+                 "\n".join(_SPECIALS + ["The", "cell"]) + "\n")
+  digits = _write(tmp_path / "digits.txt", "\n".join(_SPECIALS + ["1"]) + "\n")
+  assert tokenization.resolve_do_lower_case(None, cased) is False
+  assert tokenization.resolve_do_lower_case(False, cased) is False
+  # No evidence: the request, else the default.
+  assert tokenization.resolve_do_lower_case(None, digits) is True
+  assert tokenization.resolve_do_lower_case(False, digits) is False
+  # A contradiction names both, on one line.
+  with pytest.raises(tokenization.TokenizerError) as error:
+    tokenization.resolve_do_lower_case(True, cased)
+  message = str(error.value)
+  assert message == (f"--do_lower_case=true contradicts the checkpoint: "
+                     f"{cased} is cased (word pieces with upper-case letters "
+                     "such as 'The'); pass --do_lower_case=false or leave it "
+                     "out")
+  with pytest.raises(tokenization.TokenizerError,
+                     match="preset biobert-base-cased-v1.1 is cased"):
+    tokenization.resolve_do_lower_case(True, preset="biobert-base-cased-v1.1")

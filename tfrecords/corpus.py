@@ -19,7 +19,8 @@ import zlib
 from typing import Iterator, List, Sequence, Union
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-import tensorflow as tf
+
+from tfrecords.lazy_tf import tf
 
 INVALID_UTF8_MODES = ("fail", "skip")
 # How many bad-line locations the manifest lists (all are counted).
@@ -47,6 +48,13 @@ class ReadStats:
 
   def to_dict(self):
     return dataclasses.asdict(self)
+
+  def merge(self, other: "ReadStats"):
+    """Adds `other` (of files read after these), as one reading would."""
+    self.invalid_utf8_lines += other.invalid_utf8_lines
+    room = MAX_REPORTED_LOCATIONS - len(self.invalid_utf8_locations)
+    self.invalid_utf8_locations += other.invalid_utf8_locations[:max(room, 0)]
+    self.empty_files += other.empty_files
 
 
 def expand_patterns(patterns: Union[str, Sequence[str]]) -> List[str]:

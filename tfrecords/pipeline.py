@@ -8,14 +8,17 @@ depend on the number of worker processes:
   2. Output shard s holds documents [s * D / N, (s + 1) * D / N) of the D
      documents in input order (N = num_output_shards).
   3. Within a shard, consecutive documents form blocks of about `block_bytes`
-     of text. A block is the unit of work: it is tokenized, turned into
+     of text (2 and 3: `tfrecords.blocks`, which the Beam runner shares).
+     A block is the unit of work: it is tokenized, turned into
      instances (`dupe_factor` passes), masked, shuffled and serialized with
      random generators seeded from (random_seed, shard, block) alone.
   4. The main process streams documents into blocks, hands them to
      `num_workers` processes (at most two blocks per worker in flight) and
      writes the results in order; a shard is renamed to its final name when
      complete and the manifest updated. A rerun with the same flags and
-     inputs skips the complete shards.
+     inputs skips the complete shards; a rerun with other shard names
+     (another `num_output_shards`) first removes the shards, and their
+     `.incomplete` files, of the earlier run that it does not write.
 
 So memory is bounded by the blocks in flight, not the corpus; the same seed
 and flags give byte-identical shards with any `num_workers`.
@@ -42,6 +45,7 @@ import tensorflow as tf
 
 from biom_tf import features
 from biom_tf import tokenization
+from tfrecords import blocks
 from tfrecords import corpus
 from tfrecords import examples
 from tfrecords import instances
@@ -57,8 +61,7 @@ _TOKENIZE_BATCH = 8192
 _CHUNK_ROWS = 1024
 
 
-class DataError(ValueError):
-  """A flag value that cannot produce pretraining data; names the flag."""
+DataError = blocks.DataError
 
 
 @dataclasses.dataclass
@@ -314,6 +317,88 @@ def manifest_path(output_file: str) -> str:
   return output_file.split(",")[0].strip() + ".manifest.json"
 
 
+def manifest_config(options: DataOptions, vocab_file, spm_model_file,
+                    tokenizer_sha256: str, inputs, outputs) -> dict:
+  """The manifest's `config`: everything that decides the output bytes.
+
+  inputs: (path, bytes, documents) of each input file, in order.
+  """
+  masked_p = options.max_predictions_per_seq if options.masked() else None
+  return {
+      "options": dataclasses.asdict(options),
+      "tokenizer": {"vocab_file": vocab_file, "spm_model_file": spm_model_file,
+                    "sha256": tokenizer_sha256},
+      "inputs": [{"path": p, "bytes": size, "documents": documents}
+                 for p, size, documents in inputs],
+      "outputs": list(outputs),
+      "features": {name: _describe(spec) for name, spec in
+                   features.pretraining_feature_spec(
+                       options.model_family, options.max_seq_length,
+                       masked_p).items()},
+      "compression": "GZIP" if options.gzip else "",
+  }
+
+
+def shard_entry(path: str, size: int, records: int, bounds, shard: int,
+                num_blocks: int, stats) -> dict:
+  """The manifest entry of one complete shard."""
+  return {"path": path, "complete": True, "bytes": size, "records": records,
+          "documents": [bounds[shard], bounds[shard + 1]],
+          "blocks": num_blocks, "stats": dict(stats)}
+
+
+def build_manifest(config: dict, read_stats: dict, shards: list) -> dict:
+  """The manifest: config, skipped input, totals, and per shard its entry
+  (None for a shard not complete yet)."""
+  totals = collections.Counter()
+  for entry in shards:
+    if entry:
+      totals.update(entry["stats"])
+  return {"format": MANIFEST_FORMAT, "config": config,
+          "skipped": {**read_stats,
+                      "empty_documents": totals.get("empty_documents", 0)},
+          "totals": dict(totals), "complete": all(shards),
+          "shards": list(shards)}
+
+
+def remove_stale_outputs(output_file: str, outputs: List[str],
+                         log=None) -> List[str]:
+  """Removes the shards of an earlier run into `output_file` that this run
+  (writing `outputs`) does not write, and their `.incomplete` files, so a
+  `name-*` glob never sees two runs' shards. An earlier run's shards are
+  those its manifest lists, and `<output_file>-NNNNN-of-NNNNN`.
+
+  Returns the paths removed; says so in one line on `log`.
+  """
+  keep = set(outputs)
+  candidates = []
+  previous = writer.read_json(manifest_path(output_file))
+  if previous and previous.get("format") == MANIFEST_FORMAT:
+    listed = (previous.get("config") or {}).get("outputs") or []
+    candidates += [p for p in listed if isinstance(p, str)]
+  if "," not in output_file:
+    pattern = output_file + "-" + "[0-9]" * 5 + "-of-" + "[0-9]" * 5
+    for suffix in ("", writer.INCOMPLETE_SUFFIX):
+      try:
+        found = tf.io.gfile.glob(pattern + suffix)
+      except tf.errors.OpError:
+        found = []
+      candidates += [p[:len(p) - len(suffix)] for p in found]
+  removed = []
+  for shard in dict.fromkeys(candidates):
+    if shard in keep:
+      continue
+    for path in (shard, shard + writer.INCOMPLETE_SUFFIX):
+      if writer.file_size_or_none(path) is not None:
+        writer.remove_if_exists(path)
+        removed.append(path)
+  if removed and log is not None:
+    log.write(f"create_pretraining_data: removed {len(removed)} file(s) of "
+              f"an earlier run with other output shards ({removed[0]}"
+              f"{', ...' if len(removed) > 1 else ''})\n")
+  return removed
+
+
 def file_sha256(path: str) -> str:
   digest = hashlib.sha256()
   with tf.io.gfile.GFile(path, "rb") as f:
@@ -356,23 +441,9 @@ def _count_documents(paths, invalid_utf8):
 
 def _blocks(paths, options: DataOptions, bounds, done):
   """(shard, block, documents) for the shards not `done`, in order."""
-  doc_index, shard = 0, 0
-  block, size, index = [], 0, 0
-  for doc in corpus.iter_documents(paths, options.invalid_utf8):
-    while doc_index >= bounds[shard + 1]:
-      if block:
-        yield shard, index, block
-      shard, block, size, index = shard + 1, [], 0, 0
-    doc_index += 1
-    if done[shard]:
-      continue
-    block.append(doc.lines)
-    size += sum(len(line) for line in doc.lines)
-    if size >= options.block_bytes:
-      yield shard, index, block
-      block, size, index = [], 0, index + 1
-  if block:
-    yield shard, index, block
+  documents = (doc.lines for doc in
+               corpus.iter_documents(paths, options.invalid_utf8))
+  return blocks.iter_blocks(documents, bounds, options.block_bytes, done)
 
 
 def _results(tasks, tokenizer, options, num_workers, vocab_file,
@@ -435,15 +506,7 @@ class _Output:
         self.shards[s] = entry
 
   def manifest(self):
-    totals = collections.Counter()
-    for entry in self.shards:
-      if entry:
-        totals.update(entry["stats"])
-    return {"format": MANIFEST_FORMAT, "config": self.config,
-            "skipped": {**self.read_stats.to_dict(),
-                        "empty_documents": totals.get("empty_documents", 0)},
-            "totals": dict(totals), "complete": all(self.shards),
-            "shards": self.shards}
+    return build_manifest(self.config, self.read_stats.to_dict(), self.shards)
 
   def write_manifest(self):
     writer.write_json(self.manifest_file, self.manifest())
@@ -467,10 +530,8 @@ class _Output:
       return
     size = self._writer.close()
     s = self._shard
-    self.shards[s] = {"path": self.outputs[s], "complete": True,
-                      "bytes": size, "records": self._writer.records,
-                      "documents": [self.bounds[s], self.bounds[s + 1]],
-                      "blocks": self._blocks, "stats": dict(self._stats)}
+    self.shards[s] = shard_entry(self.outputs[s], size, self._writer.records,
+                                 self.bounds, s, self._blocks, self._stats)
     self._writer = None
     self.write_manifest()
     self.progress.update(0, 0, force=True, note=f"; wrote {self.outputs[s]}")
@@ -523,40 +584,26 @@ def create_pretraining_data(input_file, output_file: str,
 
   per_file, read_stats = _count_documents(paths, options.invalid_utf8)
   total_docs = sum(per_file.values())
-  if total_docs == 0:
-    raise corpus.CorpusError(
-        f"{input_file}: no documents (every input file is empty)")
-  if total_docs < num_shards:
-    raise DataError(
-        f"--num_output_shards={num_shards}: the corpus has only {total_docs} "
-        f"documents; use at most that many shards")
-  bounds = [s * total_docs // num_shards for s in range(num_shards + 1)]
-  masked_p = options.max_predictions_per_seq if options.masked() else None
-  config = {
-      "options": dataclasses.asdict(options),
-      "tokenizer": {"vocab_file": vocab_file, "spm_model_file": spm_model_file,
-                    "sha256": file_sha256(spm_model_file or vocab_file)},
-      "inputs": [{"path": p, "bytes": corpus.file_size(p),
-                  "documents": per_file[p]} for p in paths],
-      "outputs": outputs,
-      "features": {name: _describe(spec) for name, spec in
-                   features.pretraining_feature_spec(
-                       options.model_family, options.max_seq_length,
-                       masked_p).items()},
-      "compression": "GZIP" if options.gzip else "",
-  }
+  bounds = blocks.shard_bounds(total_docs, num_shards,
+                               where=describe_inputs(input_file))
+  config = manifest_config(
+      options, vocab_file, spm_model_file,
+      file_sha256(spm_model_file or vocab_file),
+      [(p, corpus.file_size(p), per_file[p]) for p in paths], outputs)
   progress_line = _Progress(total_docs, progress, progress_interval)
   output = _Output(manifest_path(output_file), outputs, bounds, config,
                    read_stats, progress_line)
   output.resume(progress)
   skipped = sum(1 for s in output.shards if s)
+  remove_stale_outputs(output_file, outputs, progress)
   for path in outputs:
     writer.make_parent_dirs(path)
   output.write_manifest()
   if progress is not None:
     progress.write(
         f"create_pretraining_data: {total_docs:,} documents in {len(paths)} "
-        f"file(s) → {num_shards} shard(s), {skipped} already complete\n")
+        f"file(s) → {num_shards} shard(s), {skipped} already complete; "
+        f"{describe_records(options)}\n")
 
   tasks = _blocks(paths, options, bounds, list(output.shards))
   try:
@@ -574,6 +621,25 @@ def create_pretraining_data(input_file, output_file: str,
                  documents=total_docs,
                  shards_written=num_shards - skipped, shards_skipped=skipped,
                  seconds=time.time() - started)
+
+
+def describe_records(options: DataOptions) -> str:
+  """What the records will be, for the tools' opening line: the family,
+  the lengths and `dupe_factor` (whose default, 10, is the original's and
+  multiplies the output), and for ELECTRA whether masks are written."""
+  text = (f"{options.model_family} records, max_seq_length="
+          f"{options.max_seq_length}, dupe_factor={options.dupe_factor} (each "
+          f"document used {options.dupe_factor} time(s))")
+  if options.masked():
+    text += f", max_predictions_per_seq={options.max_predictions_per_seq}"
+  else:
+    text += (", written without masks: pretraining masks them online, so "
+             "give run_pretraining --vocab_file (or --spm_model_file)")
+  return text
+
+
+def describe_inputs(input_file) -> str:
+  return input_file if isinstance(input_file, str) else ",".join(input_file)
 
 
 def _describe(spec) -> Dict[str, object]:

@@ -80,15 +80,20 @@ def count_words(input_patterns, do_lower_case: bool = True,
       break
     total += len(batch)
     counts.update(split(tf.constant(batch)).flat_values.numpy().tolist())
+  # The basic tokenizer keeps a few separators Python counts as white space
+  # (U+2029 PARAGRAPH SEPARATOR, U+0085, ...) as words of their own; a
+  # vocab.txt line cannot hold them, so they are left to [UNK].
+  words = ((word.decode("utf-8"), n) for word, n in counts.items())
   return collections.Counter(
-      {word.decode("utf-8"): n for word, n in counts.items()}), total
+      {word: n for word, n in words if word and word == word.strip()}), total
 
 
 def learn_wordpiece_vocab(input_patterns: Union[str, Sequence[str]],
                           output_file: str, vocab_size: int = 30522,
                           do_lower_case: bool = True, num_unused: int = 100,
                           max_sentences: Optional[int] = None,
-                          invalid_utf8: str = "fail") -> VocabSummary:
+                          invalid_utf8: str = "fail",
+                          overwrite: bool = False) -> VocabSummary:
   """Learns a WordPiece vocab.txt from corpus shards.
 
   Args:
@@ -99,10 +104,13 @@ def learn_wordpiece_vocab(input_patterns: Union[str, Sequence[str]],
     do_lower_case: an uncased vocabulary (lower-cased, accents stripped).
     num_unused: `[unusedN]` entries to reserve (for domain tokens later).
     max_sentences: read at most this many sentences (None: all).
+    overwrite: replace an existing `output_file` (else an OutputError).
 
   Returns:
     VocabSummary.
   """
+  if not overwrite:
+    writer.refuse_existing([output_file])
   reserved = reserved_tokens(num_unused)
   if vocab_size <= len(reserved) + 1:
     raise VocabError(f"--vocab_size={vocab_size}: expected more than the "
@@ -125,7 +133,8 @@ def train_sentencepiece(input_patterns: Union[str, Sequence[str]],
                         do_lower_case: bool = True,
                         max_sentences: int = 10_000_000,
                         character_coverage: float = 0.99995,
-                        invalid_utf8: str = "fail") -> VocabSummary:
+                        invalid_utf8: str = "fail",
+                        overwrite: bool = False) -> VocabSummary:
   """Trains an ALBERT-style SentencePiece model: <prefix>.model, .vocab.
 
   Args:
@@ -135,7 +144,10 @@ def train_sentencepiece(input_patterns: Union[str, Sequence[str]],
     do_lower_case: lower-case the training text (ALBERT's uncased models).
     max_sentences: sentences sampled for training (ALBERT's
       `--input_sentence_size=10000000`).
+    overwrite: replace existing outputs (else an OutputError).
   """
+  if not overwrite:
+    writer.refuse_existing([model_prefix + ".model", model_prefix + ".vocab"])
   paths = corpus.expand_patterns(input_patterns)
   counted = {"sentences": 0}
 
@@ -176,10 +188,5 @@ def _write_text(path, text):
 
 def _write_bytes(path, data):
   writer.make_parent_dirs(path)
-  temp = path + writer.INCOMPLETE_SUFFIX
-  try:
-    with tf.io.gfile.GFile(temp, "wb") as f:
-      f.write(data)
-    tf.io.gfile.rename(temp, path, overwrite=True)
-  except tf.errors.OpError as e:
-    raise writer.OutputError(f"{path}: cannot write: {e.message}") from None
+  with writer.atomic_file(path) as f:
+    f.write(data)

@@ -14,6 +14,7 @@
     rerun with the same flags and inputs can tell which shards are done and
     redo only the others.
 """
+import contextlib
 import gzip
 import itertools
 import json
@@ -22,7 +23,8 @@ from typing import Optional
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import numpy as np
-import tensorflow as tf
+
+from tfrecords.lazy_tf import tf
 
 INCOMPLETE_SUFFIX = ".incomplete"
 # TensorFlow's own GZIP TFRecord writer uses zlib's default level.
@@ -59,31 +61,54 @@ def tfrecord_bytes(data: bytes, offsets: np.ndarray,
   return framed
 
 
-class ShardWriter:
-  """A shard file written under a temporary name, renamed by `close()`."""
+class AtomicFile:
+  """A file written under a temporary name (`<path>.incomplete`) and renamed
+  to `path` by `commit()`, so `path` is complete or absent; `abort()` (or
+  leaving an `atomic_file` block by an exception) deletes the temporary.
+  Errors are OutputError naming `path`. Local paths use Python's own files
+  (no TensorFlow needed); others (`gs://`, `ram://`, ...) tf.io.gfile."""
 
-  def __init__(self, path: str):
+  def __init__(self, path: str, mode: str = "wb"):
     self.path = path
     self.temp_path = path + INCOMPLETE_SUFFIX
-    self.records = 0
+    self._local = "://" not in path
+    if self._local:
+      try:
+        self.file = open(self.temp_path, mode,  # pylint: disable=consider-using-with
+                         **({} if "b" in mode else {"encoding": "utf-8"}))
+      except OSError as e:
+        raise OutputError(f"{path}: cannot write: {_reason(e)}") from None
+      return
     try:
-      self._file = tf.io.gfile.GFile(self.temp_path, "wb")
+      self.file = tf.io.gfile.GFile(self.temp_path, mode)
+      # GFile creates the file at the first write: create it now, so an
+      # empty output exists and an unwritable path fails here.
+      self.file.write(b"" if "b" in mode else "")
     except tf.errors.OpError as e:
       raise OutputError(f"{path}: cannot write: {_reason(e)}") from None
 
-  def write_block(self, data: bytes, records: int):
-    """Appends `tfrecord_bytes` output holding `records` records."""
+  def write(self, data):
     try:
-      self._file.write(data)
+      self.file.write(data)
+    except OSError as e:
+      raise OutputError(f"{self.path}: cannot write: {_reason(e)}") from None
     except tf.errors.OpError as e:
       raise OutputError(f"{self.path}: cannot write: {_reason(e)}") from None
-    self.records += records
 
-  def close(self) -> int:
+  def commit(self) -> int:
     """Flushes, renames to the final name; returns the file size in bytes."""
+    if self._local:
+      try:
+        self.file.close()
+        self.file = None
+        os.replace(self.temp_path, self.path)
+        return os.path.getsize(self.path)
+      except OSError as e:
+        raise OutputError(f"{self.path}: cannot finish: {_reason(e)}"
+                          ) from None
     try:
-      self._file.close()
-      self._file = None
+      self.file.close()
+      self.file = None
       tf.io.gfile.rename(self.temp_path, self.path, overwrite=True)
       return tf.io.gfile.stat(self.path).length
     except tf.errors.OpError as e:
@@ -91,24 +116,71 @@ class ShardWriter:
 
   def abort(self):
     """Closes and deletes the temporary file (best effort)."""
-    if self._file is not None:
+    if self.file is not None:
       try:
-        self._file.close()
+        self.file.close()
+      except OSError:
+        pass
       except tf.errors.OpError:
         pass
-      self._file = None
-    remove_if_exists(self.temp_path)
+      self.file = None
+    if self._local:
+      try:
+        os.remove(self.temp_path)
+      except OSError:
+        pass
+    else:
+      remove_if_exists(self.temp_path)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str, mode: str = "wb"):
+  """`with atomic_file(path) as f: f.write(...)`: an AtomicFile committed
+  when the block ends, aborted if it raises."""
+  out = AtomicFile(path, mode)
+  try:
+    yield out
+  except BaseException as e:
+    out.abort()
+    if isinstance(e, OSError) or _is_op_error(e):
+      raise OutputError(f"{path}: cannot write: {_reason(e)}") from None
+    raise
+  out.commit()
+
+
+def _is_op_error(e) -> bool:
+  """A TensorFlow OpError, without importing TensorFlow for others."""
+  return (type(e).__module__.startswith("tensorflow") and
+          isinstance(e, tf.errors.OpError))
+
+
+class ShardWriter:
+  """A shard file written under a temporary name, renamed by `close()`."""
+
+  def __init__(self, path: str):
+    self.path = path
+    self._file = AtomicFile(path)
+    self.temp_path = self._file.temp_path
+    self.records = 0
+
+  def write_block(self, data: bytes, records: int):
+    """Appends `tfrecord_bytes` output holding `records` records."""
+    self._file.write(data)
+    self.records += records
+
+  def close(self) -> int:
+    """Flushes, renames to the final name; returns the file size in bytes."""
+    return self._file.commit()
+
+  def abort(self):
+    """Closes and deletes the temporary file (best effort)."""
+    self._file.abort()
 
 
 def write_json(path: str, value) -> None:
   """Writes JSON atomically: to `path.incomplete`, then renamed."""
-  temp = path + INCOMPLETE_SUFFIX
-  try:
-    with tf.io.gfile.GFile(temp, "w") as f:
-      f.write(json.dumps(value, indent=1, sort_keys=False) + "\n")
-    tf.io.gfile.rename(temp, path, overwrite=True)
-  except tf.errors.OpError as e:
-    raise OutputError(f"{path}: cannot write: {_reason(e)}") from None
+  with atomic_file(path, "w") as f:
+    f.write(json.dumps(value, indent=1, sort_keys=False) + "\n")
 
 
 def read_json(path: str) -> Optional[dict]:
@@ -138,6 +210,17 @@ def remove_if_exists(path: str):
     pass
 
 
+def refuse_existing(paths, flag: str = "--overwrite"):
+  """OutputError naming the first of `paths` that exists (and `flag`)."""
+  for path in paths:
+    try:
+      found = tf.io.gfile.exists(path)
+    except tf.errors.OpError as e:
+      raise OutputError(f"{path}: cannot check: {_reason(e)}") from None
+    if found:
+      raise OutputError(f"{path} exists; pass {flag} to replace it")
+
+
 def make_parent_dirs(path: str):
   """Creates the directory `path` goes in (not a bucket: gs://bucket/x)."""
   parent = path.rsplit("/", 1)[0] if "/" in path else ""
@@ -152,5 +235,6 @@ def make_parent_dirs(path: str):
 
 
 def _reason(e) -> str:
-  message = getattr(e, "message", None) or str(e)
+  message = (getattr(e, "message", None) or getattr(e, "strerror", None) or
+             str(e))
   return str(message).strip().splitlines()[0]

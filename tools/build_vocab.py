@@ -35,6 +35,9 @@ flags.DEFINE_integer("num_unused", 100,
 flags.DEFINE_integer("max_sentences", None,
                      "Read at most this many sentences (wordpiece: default "
                      "all; sentencepiece: a sample of at most 10,000,000).")
+flags.DEFINE_bool("overwrite", False,
+                  "Replace an existing vocabulary (else refused, naming the "
+                  "file).")
 flags.DEFINE_enum("invalid_utf8", "fail", ["fail", "skip"],
                   "A line that is not UTF-8: stop with its file and line, or "
                   "skip it.")
@@ -48,14 +51,15 @@ def main(argv):
           FLAGS.input_file, FLAGS.output,
           vocab_size=FLAGS.vocab_size or 30522,
           do_lower_case=FLAGS.do_lower_case, num_unused=FLAGS.num_unused,
-          max_sentences=FLAGS.max_sentences, invalid_utf8=FLAGS.invalid_utf8)
+          max_sentences=FLAGS.max_sentences, invalid_utf8=FLAGS.invalid_utf8,
+          overwrite=FLAGS.overwrite)
     else:
       summary = vocab.train_sentencepiece(
           FLAGS.input_file, FLAGS.output,
           vocab_size=FLAGS.vocab_size or 30000,
           do_lower_case=FLAGS.do_lower_case,
           max_sentences=FLAGS.max_sentences or 10_000_000,
-          invalid_utf8=FLAGS.invalid_utf8)
+          invalid_utf8=FLAGS.invalid_utf8, overwrite=FLAGS.overwrite)
   except ValueError as e:
     print(f"build_vocab: error: {e}", file=sys.stderr)
     return 1

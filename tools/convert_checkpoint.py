@@ -8,28 +8,35 @@
 
 Formats: tf1 (original google-research checkpoints), hf (Hugging Face
 directory with model.safetensors), savedmodel (TF Hub BERT conventions; output
-only), biom (our object-based checkpoint). Prints the output directory; on
-bad input prints one line and exits 1, leaving no output behind.
+only), biom (our object-based checkpoint, or a `run_pretraining` output
+directory: its latest checkpoint and config file). Prints the output
+directory; on bad input, a damaged checkpoint, or a location that cannot be
+written (read-only, full, a failing gs://) prints one line and exits 1,
+leaving no output behind. SIGTERM, as TPU and cluster schedulers send it,
+is handled as Ctrl-C: the partial output is removed, exit status 128 + the
+signal number.
 """
+import signal
 import sys
 
 from absl import app
 from absl import flags
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
+from biom_tf.checkpoints import convert
 from biom_tf import configs
-from biom_tf import export
+import tensorflow as tf
 
 FLAGS = flags.FLAGS
 
 flags.DEFINE_enum("model_family", None, list(configs.FAMILIES),
                   "Model family of the checkpoint.")
 flags.DEFINE_string("input", None, "Checkpoint prefix or directory to read.")
-flags.DEFINE_enum("input_format", "tf1", list(export.INPUT_FORMATS),
+flags.DEFINE_enum("input_format", "tf1", list(convert.INPUT_FORMATS),
                   "Format of --input.")
 flags.DEFINE_string("output", None, "Directory to write (must not exist, or "
                     "be empty).")
-flags.DEFINE_enum("output_format", "hf", list(export.OUTPUT_FORMATS),
+flags.DEFINE_enum("output_format", "hf", list(convert.OUTPUT_FORMATS),
                   "Format to write.")
 flags.DEFINE_string("config_file", None, "bert_config.json / albert_config.json"
                     " / ELECTRA config; default: the one beside --input.")
@@ -41,17 +48,44 @@ flags.DEFINE_bool("do_lower_case", None, "Lower-case input text; default: the "
 flags.mark_flags_as_required(["model_family", "input", "output"])
 
 
+class _Interrupted(KeyboardInterrupt):
+  """SIGTERM, raised where Python is, so that `finally` blocks clean up."""
+
+  def __init__(self, signum):
+    super().__init__(signal.Signals(signum).name)
+    self.signum = signum
+
+
+def _on_sigterm(signum, frame):
+  del frame
+  raise _Interrupted(signum)
+
+
+def _one_line(error: BaseException) -> str:
+  text = getattr(error, "message", None) or str(error) or type(error).__name__
+  return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
 def main(argv):
   del argv
+  signal.signal(signal.SIGTERM, _on_sigterm)
   try:
-    path = export.export(
+    path = convert.export(
         FLAGS.model_family, FLAGS.input, FLAGS.input_format, FLAGS.output,
         FLAGS.output_format, config_file=FLAGS.config_file,
         vocab_file=FLAGS.vocab_file, spm_model_file=FLAGS.spm_model_file,
         do_lower_case=FLAGS.do_lower_case)
-  except ValueError as e:
-    print(f"convert_checkpoint: error: {str(e).splitlines()[0]}", file=sys.stderr)
+  except ValueError as e:  # every library error is a ValueError subclass
+    print(f"convert_checkpoint: error: {_one_line(e)}", file=sys.stderr)
     sys.exit(1)
+  except (OSError, tf.errors.OpError) as e:  # file systems: local, gs://
+    print(f"convert_checkpoint: error: {_one_line(e)}", file=sys.stderr)
+    sys.exit(1)
+  except KeyboardInterrupt as e:
+    signum = getattr(e, "signum", signal.SIGINT)
+    print(f"convert_checkpoint: interrupted ({signal.Signals(signum).name}); "
+          f"nothing was written at {FLAGS.output}", file=sys.stderr)
+    sys.exit(128 + signum)
   print(path)
 
 

@@ -12,8 +12,31 @@ and defaults), of google-research/albert's (--spm_model_file, --ngram,
 
 Outputs: the shards, and <output_file>.manifest.json (flags, vocabulary
 hash, per-shard record counts, skipped input). Rerun the same command after
-a crash to write only the missing shards.
+a crash to write only the missing shards. A rerun with another
+--num_output_shards removes the earlier run's shards first.
+
+--dupe_factor keeps the original's default, 10 (every document used ten
+times, with different masks): the opening line says which value is used.
+ELECTRA records are written without masks unless --electra_offline_masks
+(pretraining then masks online and needs --vocab_file); the opening line
+says so.
+
+Apache Beam (`pip install -e '.[beam]'`): the same flags with --runner
+give the same bytes and the same manifest as the local runner (the
+default, --runner=local). Beam's own pipeline options go after a bare `--`,
+or in one --pipeline_options string (both may be used):
+
+  python -m tools.create_pretraining_data --runner=DataflowRunner \
+    --input_file='gs://b/corpus/*.txt' --output_file=gs://b/tf/pubmed \
+    --vocab_file=gs://b/vocab.txt --num_output_shards=256 \
+    -- --project=my-project --region=us-central1 \
+    --temp_location=gs://b/tmp --setup_file=./setup.py
+
+--num_workers is for the local runner; a Beam runner sizes itself from its
+own options (e.g. --direct_num_workers, --max_num_workers).
 """
+import logging
+import shlex
 import sys
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
@@ -80,13 +103,27 @@ flags.DEFINE_bool("gzip", False,
 flags.DEFINE_enum("invalid_utf8", "fail", ["fail", "skip"],
                   "A line that is not UTF-8: stop with its file and line, or "
                   "skip it (counted in the manifest).")
+flags.DEFINE_enum("runner", "local", ["local", "DirectRunner",
+                                        "DataflowRunner", "FlinkRunner",
+                                        "SparkRunner"],
+                  "local: this machine's processes (--num_workers); else the "
+                  "Apache Beam runner (the `beam` extra), same output bytes.")
+flags.DEFINE_string("pipeline_options", None,
+                    "With a Beam --runner: Beam pipeline options as one "
+                    "string, e.g. '--project=p --region=r "
+                    "--temp_location=gs://b/tmp' (also: after a bare `--`).")
 flags.DEFINE_integer("block_bytes", 1 << 20,
                      "Text per unit of work (changes the output): memory per "
                      "worker and the pool random next sentences come from.")
 
 
 def main(argv):
-  del argv
+  pipeline_args = shlex.split(FLAGS.pipeline_options or "") + list(argv[1:])
+  if FLAGS.runner == "local" and pipeline_args:
+    print("create_pretraining_data: error: Beam pipeline options "
+          f"{' '.join(pipeline_args)!r} given without a Beam --runner "
+          "(e.g. --runner=DirectRunner)", file=sys.stderr)
+    return 1
   options = pipeline.DataOptions(
       model_family=FLAGS.model_family,
       do_lower_case=FLAGS.do_lower_case,
@@ -106,12 +143,16 @@ def main(argv):
       block_bytes=FLAGS.block_bytes,
       invalid_utf8=FLAGS.invalid_utf8)
   try:
-    summary = pipeline.create_pretraining_data(
-        FLAGS.input_file, FLAGS.output_file, vocab_file=FLAGS.vocab_file,
-        spm_model_file=FLAGS.spm_model_file, options=options,
-        num_workers=FLAGS.num_workers)
+    if FLAGS.runner == "local":
+      summary = pipeline.create_pretraining_data(
+          FLAGS.input_file, FLAGS.output_file, vocab_file=FLAGS.vocab_file,
+          spm_model_file=FLAGS.spm_model_file, options=options,
+          num_workers=FLAGS.num_workers)
+    else:
+      summary = _run_beam(options, pipeline_args)
   except ValueError as e:
-    print(f"create_pretraining_data: error: {e}", file=sys.stderr)
+    message = str(e).strip().splitlines()[0] if str(e).strip() else repr(e)
+    print(f"create_pretraining_data: error: {message}", file=sys.stderr)
     return 1
   for path in summary.outputs:
     print(path)
@@ -119,6 +160,28 @@ def main(argv):
         f"({summary.shards_written} shards written, {summary.shards_skipped} "
         f"already complete); manifest: {summary.manifest_path}")
   return 0
+
+
+def _run_beam(options, pipeline_args):
+  # Beam's import-time warnings (optional cloud clients) and its log of a
+  # failing step's traceback stay out of the terminal unless --verbosity is
+  # raised: the failure itself comes back here and is printed in one line.
+  if FLAGS.verbosity < 1:
+    logging.getLogger().setLevel(logging.CRITICAL)
+  try:
+    from tfrecords import beam as beam_data  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    raise pipeline.DataError(
+        f"--runner={FLAGS.runner} needs Apache Beam: pip install -e "
+        "'.[beam]' (or biom_tf[beam])") from None
+  if FLAGS.num_workers != 1:
+    print(f"create_pretraining_data: --num_workers={FLAGS.num_workers} is "
+          f"for --runner=local; {FLAGS.runner} takes its own options "
+          "(e.g. -- --direct_num_workers=N)", file=sys.stderr)
+  return beam_data.run_pipeline(
+      FLAGS.input_file, FLAGS.output_file, vocab_file=FLAGS.vocab_file,
+      spm_model_file=FLAGS.spm_model_file, options=options,
+      runner=FLAGS.runner, pipeline_args=pipeline_args)
 
 
 def run():

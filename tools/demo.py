@@ -10,11 +10,13 @@ biomedical-style documents, one sentence per line):
   4. evaluate it                            (on the training records, as
                                              the original run_pretraining)
   5. export it: original TF1 checkpoint, and SavedModel / Hugging Face
-     where those exporters are installed    (biom_tf.export)
+     where those exporters are installed    (biom_tf.checkpoints.convert)
   6. plot the loss curve next to the TensorBoard logs
 
-and prints where everything is. Run again, it resumes from the last
-checkpoint (delete --output_dir to start over).
+and prints where everything is: its own progress lines, without
+TensorFlow's and absl's INFO lines (`--verbosity=0` shows them; see
+`tools/__init__.py`). Run again, it resumes from the last checkpoint (delete
+--output_dir to start over).
 """
 import glob
 import json
@@ -81,13 +83,17 @@ def _export(model, config, vocab_file, export_dir):
     dst.write(src.read())
   written["TF1 checkpoint (google-research/bert names)"] = tf1_dir
   try:
-    from biom_tf import export  # pylint: disable=g-import-not-at-top
+    from biom_tf.checkpoints import convert  # pylint: disable=g-import-not-at-top
   except ImportError as e:
-    print(f"note: biom_tf.export is not available ({e}); SavedModel and "
-          "Hugging Face exports skipped")
+    print(f"note: biom_tf.checkpoints.convert is not available ({e}); "
+          "SavedModel and Hugging Face exports skipped")
     return written
-  loaded = export.LoadedModel(model=model, config=config, vocab_file=vocab_file,
-                              do_lower_case=True)
+  from biom_tf import tokenization  # pylint: disable=g-import-not-at-top
+  # The casing comes with the vocabulary (learned lower-cased above).
+  do_lower_case = tokenization.infer_do_lower_case(vocab_file=vocab_file)
+  loaded = convert.LoadedModel(model=model, config=config,
+                               vocab_file=vocab_file,
+                               do_lower_case=do_lower_case is not False)
   for fmt, what in (("savedmodel", "SavedModel (TF Hub BERT signatures)"),
                     ("hf", "Hugging Face directory")):
     out = os.path.join(export_dir, fmt)
@@ -95,7 +101,7 @@ def _export(model, config, vocab_file, export_dir):
       written[what] = out
       continue
     try:
-      export.write(loaded, out, fmt)
+      convert.write(loaded, out, fmt)
       written[what] = out
     except ImportError as e:  # e.g. transformers, a test-only dependency
       print(f"note: {what} export skipped: {e}")

@@ -1,15 +1,24 @@
-r"""PubMed baseline XML → corpus text shards (one sentence per line).
+r"""PubMed XML (baseline and update files) → corpus text shards.
 
   python -m tools.pubmed_to_text \
-    --input_file='baseline/pubmed*.xml.gz' --output_dir=corpus --gzip
+    --input_file='baseline/pubmed*.xml.gz,updatefiles/pubmed*.xml.gz' \
+    --output_dir=corpus --gzip --num_workers=8
 
-Each `PubmedArticle` with an abstract becomes a document (title, then the
-abstract, split into sentences keeping abbreviations such as "e.g.",
-"et al.", "i.v.", "Fig. 2" and decimals whole); articles without an abstract
-are skipped and counted. One output shard per input file
-(`pubmed24n0001.xml.gz` → `<output_dir>/pubmed24n0001.txt[.gz]`), written
-under a temporary name and renamed when complete; shards that exist are
-kept, so rerunning after a crash converts only the rest. Progress goes to
+Each `PubmedArticle` with an English abstract becomes a document (title,
+then the abstract of `Article/Abstract`, split into sentences keeping
+abbreviations such as "e.g.", "et al.", "i.v.", "Fig. 2" and decimals
+whole); `OtherAbstract` (other languages) is left out; articles without an
+abstract are skipped and counted. Files are read in name order as one
+corpus: a later record of a PMID replaces the earlier one (the highest
+`Version` wins), and `DeleteCitation` removes the PMIDs it lists, so each
+PMID appears once, as its latest version.
+
+One output shard per input file (`pubmed25n0001.xml.gz` →
+`<output_dir>/pubmed25n0001.txt[.gz]`), written under a temporary name and
+renamed when complete. Each file's parse is kept in
+`<output_dir>/.pubmed_parts/`, so a rerun after a crash, or with new update
+files, parses only the files not parsed yet (--overwrite parses all). The
+output is the same for any --num_workers. Progress (with an ETA) goes to
 stderr; the shards written and the counts to stdout.
 """
 import sys
@@ -24,15 +33,20 @@ FLAGS = flags.FLAGS
 
 flags.DEFINE_string("input_file", None,
                     "PubMed XML files: comma-separated files or globs, e.g. "
-                    "'baseline/pubmed*.xml.gz' (.gz read as gzip; any "
-                    "tf.io.gfile path).")
+                    "'baseline/pubmed*.xml.gz,updatefiles/pubmed*.xml.gz' "
+                    "(.gz read as gzip; any tf.io.gfile path); read in file "
+                    "name order.")
 flags.DEFINE_string("output_dir", None,
                     "Where the text shards go (created if needed).")
 flags.DEFINE_bool("gzip", False, "Write .txt.gz shards.")
 flags.DEFINE_bool("overwrite", False,
-                  "Convert again the files whose shard exists (else kept).")
+                  "Parse every file again (else an earlier run's parse of "
+                  "an unchanged file is reused).")
+flags.DEFINE_integer("num_workers", 1,
+                     "Processes parsing files in parallel. The output does "
+                     "not depend on it.")
 flags.DEFINE_float("progress_interval", 10.0,
-                   "Seconds between progress lines within a file.")
+                   "Seconds between progress lines.")
 
 
 def main(argv):
@@ -41,7 +55,8 @@ def main(argv):
     stats = pubmed.convert_pubmed_xml(
         FLAGS.input_file, FLAGS.output_dir, gzip_output=FLAGS.gzip,
         overwrite=FLAGS.overwrite, progress=sys.stderr,
-        progress_interval=FLAGS.progress_interval)
+        progress_interval=FLAGS.progress_interval,
+        num_workers=FLAGS.num_workers)
   except ValueError as e:
     print(f"pubmed_to_text: error: {e}", file=sys.stderr)
     return 1
@@ -50,7 +65,9 @@ def main(argv):
   print(f"{stats.documents} documents ({stats.sentences} sentences) from "
         f"{stats.articles} articles in {stats.files} files; "
         f"{stats.skipped_no_abstract} articles without an abstract skipped, "
-        f"{stats.files_skipped_existing} files kept as already converted")
+        f"{stats.superseded} replaced by a later version, {stats.deleted} "
+        f"deleted; {stats.files_skipped_existing} files parsed by an earlier "
+        "run")
   return 0
 
 

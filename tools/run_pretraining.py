@@ -12,13 +12,25 @@ The original run_pretraining.py flags, plus ours:
       --output_dir=out --train_batch_size=32 --num_train_steps=1000 --do_train
 
 Flags given on the command line win over `--recipe`, which wins over the
-defaults. The run resumes from the latest checkpoint in --output_dir.
+defaults; with --albert_config_file (or --model_family=albert) the defaults
+are google-research/albert run_pretraining.py's (LAMB, learning rate
+0.00176, batch 4096, sequence 512, 125K steps, 3,125 warmup, a checkpoint
+every 5,000 steps, --do_train on), else google-research/bert's. The
+originals' `--master` (the TPU's grpc:// address when --tpu_name is not
+given) and `--num_tpu_cores` (checked against the TPU found) are accepted.
+
+The run resumes from the newest readable checkpoint in --output_dir.
+Nothing is written there before every check has passed; errors, disk full
+and SIGTERM / Ctrl-C give one line and leave no partial checkpoint.
 """
+import signal
 import sys
 
 from absl import app
 from absl import flags
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+
+import tensorflow as tf
 
 from biom_tf import configs
 from biom_tf import recipes
@@ -63,6 +75,12 @@ flags.DEFINE_string("tpu_name", None, "Cloud TPU name (or 'local' on a TPU "
                     "VM).")
 flags.DEFINE_string("tpu_zone", None, "Cloud TPU zone.")
 flags.DEFINE_string("gcp_project", None, "Cloud project of the TPU.")
+flags.DEFINE_string("master", None, "The original's TensorFlow master URL: "
+                    "with --use_tpu and no --tpu_name, the TPU's grpc:// "
+                    "address.")
+flags.DEFINE_integer("num_tpu_cores", 8, "The original's TPU core count "
+                     "(with --use_tpu): if given, the TPU found must have "
+                     "this many cores.")
 
 # Ours.
 flags.DEFINE_string("vocab_file", None, "WordPiece vocab.txt; needed only "
@@ -97,10 +115,14 @@ flags.DEFINE_integer("seed", 12345, "Seed of initialization, data order, "
                      "dropout and ELECTRA's sampling.")
 flags.DEFINE_integer("stop_after_steps", None, "Stop (as if preempted) once "
                      "this many steps are done; the next run resumes.")
+flags.DEFINE_float("mask_prob", None, "ELECTRA records without masks: "
+                   "fraction of tokens masked on the fly (default: 0.15, "
+                   "0.25 for Large, as google-research/electra).")
 
 _RECIPE_FLAGS = ("max_seq_length", "max_predictions_per_seq",
                  "train_batch_size", "num_train_steps", "learning_rate",
-                 "num_warmup_steps", "optimizer", "model_family", "preset")
+                 "num_warmup_steps", "optimizer", "model_family", "preset",
+                 "mask_prob")
 
 
 def _apply_recipe():
@@ -112,6 +134,47 @@ def _apply_recipe():
   for name, value in recipe.flags().items():
     if name in _RECIPE_FLAGS and not FLAGS[name].present:
       FLAGS[name].value = value
+
+
+# google-research/albert run_pretraining.py's defaults, where they differ
+# from google-research/bert's (which are this tool's).
+ALBERT_DEFAULTS = dict(max_seq_length=512, max_predictions_per_seq=20,
+                       train_batch_size=4096, eval_batch_size=64,
+                       optimizer="lamb", learning_rate=0.00176,
+                       num_train_steps=125000, num_warmup_steps=3125,
+                       save_checkpoints_steps=5000, do_train=True)
+
+
+def _apply_family_defaults():
+  """ALBERT's defaults for the flags neither given nor set by --recipe."""
+  family = FLAGS.model_family or ("albert" if FLAGS.albert_config_file
+                                  else None)
+  if family is None and FLAGS.preset in configs.PRESETS:
+    family = configs.get_preset(FLAGS.preset).config.family
+  if family != "albert":
+    return
+  for name, value in ALBERT_DEFAULTS.items():
+    if not FLAGS[name].present and FLAGS[name].value == FLAGS[name].default:
+      FLAGS[name].value = value
+
+
+def _tpu_address():
+  """--tpu_name, else the original's --master (a grpc:// TPU address)."""
+  return FLAGS.tpu_name or FLAGS.master
+
+
+def _check_tpu_cores(strategy):
+  if FLAGS["num_tpu_cores"].present and strategy_lib.is_tpu(strategy):
+    found = strategy.num_replicas_in_sync
+    if found != FLAGS.num_tpu_cores:
+      raise strategy_lib.StrategyError(
+          f"--num_tpu_cores={FLAGS.num_tpu_cores}, but the TPU "
+          f"{_tpu_address()!r} has {found} cores")
+
+
+def _sigterm_as_interrupt(signum, frame):
+  del signum, frame
+  raise KeyboardInterrupt("SIGTERM")
 
 
 def _model_config() -> configs.ModelConfig:
@@ -134,6 +197,7 @@ def main(argv) -> int:
   del argv
   try:
     _apply_recipe()
+    _apply_family_defaults()
     if not FLAGS.output_dir:
       raise pretrain.PretrainingError("--output_dir is required")
     if FLAGS.do_train and not FLAGS.input_file:
@@ -166,23 +230,43 @@ def main(argv) -> int:
         jit_compile=FLAGS.jit_compile,
         mixed_precision=FLAGS.mixed_precision,
         seed=FLAGS.seed,
-        stop_after_steps=FLAGS.stop_after_steps)
+        stop_after_steps=FLAGS.stop_after_steps,
+        mask_prob=FLAGS.mask_prob)
     config.validate()
     name = FLAGS.strategy or ("tpu" if FLAGS.use_tpu else "default")
+    if FLAGS.master and name != "tpu":
+      print(f"run_pretraining: --master={FLAGS.master} ignored: without a "
+            "TPU there is no session master in TensorFlow 2 (multi-worker "
+            "runs take the cluster from TF_CONFIG)", file=sys.stderr)
     strategy = strategy_lib.resolve_strategy(
-        name, tpu_name=FLAGS.tpu_name, tpu_zone=FLAGS.tpu_zone,
+        name, tpu_name=_tpu_address(), tpu_zone=FLAGS.tpu_zone,
         gcp_project=FLAGS.gcp_project)
+    _check_tpu_cores(strategy)
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     _, train_metrics, eval_metrics = pretrain.run_pretraining(
         config, strategy, do_train=FLAGS.do_train, do_eval=FLAGS.do_eval)
   except ValueError as e:  # every library error is a ValueError subclass
     print(f"error: {e}", file=sys.stderr)
     return 1
+  except tf.errors.OpError as e:  # a file system (gs://, permissions, ...)
+    print(f"error: {_one_line(e)}", file=sys.stderr)
+    return 1
+  except KeyboardInterrupt:
+    print(f"run_pretraining: interrupted; nothing partial was kept in "
+          f"{FLAGS.output_dir}; rerun the same command to resume from the "
+          "last checkpoint", file=sys.stderr)
+    return 130
   if train_metrics:
     print("train: " + ", ".join(f"{k}={v:.4g}" for k, v in train_metrics.items()))
   if eval_metrics:
     print("eval: " + ", ".join(f"{k}={v:.4g}" for k, v in eval_metrics.items()))
   print(f"checkpoints and TensorBoard logs: {FLAGS.output_dir}")
   return 0
+
+
+def _one_line(e: BaseException) -> str:
+  text = getattr(e, "message", None) or str(e) or type(e).__name__
+  return text.strip().splitlines()[0]
 
 
 def run():

@@ -1,7 +1,8 @@
 """Read and write Hugging Face (transformers) model directories.
 
 A directory holds `config.json` and `model.safetensors` (never a pickle
-file). The state-dict keys come from the same name table as the TF1 reader
+file); every file is read and written through `tf.io.gfile`, so directories
+on gs:// (or ram://) work as local ones (safetensors from bytes). The state-dict keys come from the same name table as the TF1 reader
 and writer (`tables.py`, `Entry.hf`): an HF tensor is the TF1-layout tensor,
 transposed when the TF1 name ends in `kernel` and it is 2-D (torch Linear
 keeps [out, in]), the rule transformers' own `load_tf_weights_in_*` applies.
@@ -18,8 +19,10 @@ What transformers expects beyond the table:
     original (and biom_tf) applies the config's activation, the tanh GELU:
     the HF generator's logits differ from ours by ~1e-3 unless
     `model.generator_predictions.activation` is set to `gelu_new`.
-  * `hidden_act` is written "gelu_new" (the originals' "gelu" is the tanh
-    approximation; HF's "gelu" is erf), `layer_norm_eps` 1e-12.
+  * `hidden_act`: each GELU is kept exactly, both ways. The originals' "gelu"
+    (ours too) is the tanh approximation, which HF calls "gelu_new"; HF's
+    "gelu" is the exact erf form, ours "gelu_exact" (`HF_ACTIVATIONS`).
+    `layer_norm_eps` is 1e-12, as in the originals.
   * fine-tuned models (`biom_tf.models.heads.FineTuningModel`) map to
     `*ForTokenClassification`, `*ForSequenceClassification` and
     `*ForQuestionAnswering`; BERT/ALBERT token and span models have no pooler
@@ -33,10 +36,12 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
+from biom_tf.checkpoints import integrity
 from biom_tf.checkpoints import tables
 from biom_tf.checkpoints import tf1
 from biom_tf.checkpoints.tf1 import CheckpointError
 from biom_tf.configs import ModelConfig
+from biom_tf.models import heads
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -47,14 +52,21 @@ _MODEL_TYPES = {"bert": "bert", "albert": "albert", "electra": "electra"}
 _PRETRAINING_ARCH = {"bert": "BertForPreTraining",
                      "albert": "AlbertForPreTraining",
                      "electra": "ElectraForPreTraining"}
-_NO_POOLER_HEADS = ("token", "span")
+# transformers' ACT2FN name → our `hidden_act` (configs.ACTIVATIONS).
+HF_ACTIVATIONS = {"gelu": "gelu_exact", "gelu_python": "gelu_exact",
+                  "gelu_new": "gelu", "gelu_pytorch_tanh": "gelu",
+                  "relu": "relu", "tanh": "tanh", "linear": "linear"}
+# Ours → transformers' name.
+_TO_HF_ACTIVATION = {"gelu": "gelu_new", "gelu_new": "gelu_new",
+                     "gelu_exact": "gelu", "relu": "relu", "tanh": "tanh",
+                     "linear": "linear"}
 
 
 # ------------------------------------------------------------------ config
 def hf_config_dict(config: ModelConfig, architecture: str,
                    pad_token_id: int = 0) -> Dict[str, object]:
   """The transformers `config.json` of `config` (one network)."""
-  act = "gelu_new" if config.hidden_act in ("gelu", "gelu_new") else config.hidden_act
+  act = _TO_HF_ACTIVATION[config.hidden_act]
   out = dict(architectures=[architecture],
              model_type=_MODEL_TYPES[config.family],
              vocab_size=config.vocab_size, hidden_size=config.hidden_size,
@@ -83,8 +95,8 @@ def config_from_hf_dict(values: Dict[str, object], family: str, source: str,
                         ) -> ModelConfig:
   """`config.json` (and the generator's, for ELECTRA) → ModelConfig.
 
-  HF "gelu" (erf) and "gelu_new" (tanh) both become the originals' "gelu",
-  the tanh approximation our models use.
+  HF "gelu" (erf) becomes "gelu_exact", HF "gelu_new" (tanh) the originals'
+  "gelu" (`HF_ACTIVATIONS`); both are written back as read.
   """
   model_type = values.get("model_type")
   if model_type != _MODEL_TYPES[family]:
@@ -99,7 +111,18 @@ def config_from_hf_dict(values: Dict[str, object], family: str, source: str,
     raise CheckpointError(f"{source}: missing key(s) {missing}")
   kwargs = {k: values[k] for k in keys}
   act = values.get("hidden_act", "gelu")
-  kwargs["hidden_act"] = "gelu" if act in ("gelu", "gelu_new") else act
+  if act not in HF_ACTIVATIONS:
+    raise CheckpointError(f"{source}: hidden_act={act!r}: expected one of "
+                          f"{sorted(HF_ACTIVATIONS)}")
+  kwargs["hidden_act"] = HF_ACTIVATIONS[act]
+  eps = values.get("layer_norm_eps", 1e-12)
+  if not isinstance(eps, (int, float)) or abs(eps - 1e-12) > 1e-15:
+    raise CheckpointError(f"{source}: layer_norm_eps={eps!r}: only 1e-12 "
+                          "(the originals' LayerNorm epsilon) is supported")
+  position = values.get("position_embedding_type", "absolute")
+  if position != "absolute":
+    raise CheckpointError(f"{source}: position_embedding_type={position!r}: "
+                          "only 'absolute' is supported")
   if family in ("albert", "electra"):
     kwargs["embedding_size"] = values.get("embedding_size", 128)
   if family == "albert":
@@ -136,14 +159,13 @@ def _bind(model, config: ModelConfig) -> List[Tuple[tables.Entry, tf.Variable]]:
     return tf1.bind(model, config)
   # A fine-tuning model: its encoder stands for the table's encoder component
   # (the discriminator for ELECTRA); then the head's own rows.
-  from biom_tf.models import heads  # pylint: disable=import-outside-toplevel
   encoder_only = types.SimpleNamespace(encoder=model.encoder,
                                        discriminator=model.encoder)
   bound = [(e, v) for e, v in tf1.bind(encoder_only, config)
-           if not (head in _NO_POOLER_HEADS and "pooler" in e.hf)]
+           if model.spec.uses_pooler or "pooler" not in e.hf]
   layer = model.head_layer
   index = {v.name[:-2]: v for v in layer.variables}
-  for entry in heads.head_table(config.family, head):
+  for entry in tables.head_table(config, model.spec):
     matches = [v for n, v in index.items()
                if n == entry.ours or n.endswith("/" + entry.ours)]
     if len(matches) != 1:
@@ -200,7 +222,6 @@ def hf_state_dicts(model, config: ModelConfig) -> Dict[str, Dict[str, np.ndarray
 def hf_architectures(model, config: ModelConfig) -> Dict[str, str]:
   head = _head_name(model)
   if head is not None:
-    from biom_tf.models import heads  # pylint: disable=import-outside-toplevel
     return {"main": heads.hf_architecture(config.family, head)}
   out = {"main": _PRETRAINING_ARCH[config.family]}
   if config.family == "electra":
@@ -216,9 +237,9 @@ def save_hf_model(model, directory: str, config: ModelConfig,
 
   ELECTRA pretrainers also write `generator/`. `labels` names a fine-tuned
   classifier's classes (default LABEL_0...). Returns the directories written.
-  The caller stages `directory` and renames it when complete (`export.py`).
+  The caller stages `directory` and renames it when complete (`convert.py`).
   """
-  from safetensors.numpy import save_file  # pylint: disable=import-outside-toplevel
+  from safetensors.numpy import save  # pylint: disable=import-outside-toplevel
   head = _head_name(model)
   states = hf_state_dicts(model, config)
   archs = hf_architectures(model, config)
@@ -229,30 +250,40 @@ def save_hf_model(model, directory: str, config: ModelConfig,
     net_config = config if name == "main" else config.generator_config()
     values = hf_config_dict(net_config, archs[name], pad_token_id)
     if head is not None:
-      from biom_tf.models import heads  # pylint: disable=import-outside-toplevel
       n = model.num_outputs
       names = list(labels) if labels else [f"LABEL_{i}" for i in range(n)]
-      if head not in ("span", "regression") and len(names) != n:
+      if model.spec.named_labels and len(names) != n:
         raise CheckpointError(f"labels: {len(names)} given for a head with "
                               f"{n} outputs")
       values.update(heads.hf_config_updates(head, names))
-    with open(os.path.join(path, CONFIG_NAME), "w") as f:
+    with tf.io.gfile.GFile(os.path.join(path, CONFIG_NAME), "w") as f:
       f.write(json.dumps(values, indent=2, sort_keys=True) + "\n")
-    save_file({k: np.asarray(v, np.float32) for k, v in state.items()},
-              os.path.join(path, WEIGHTS_NAME), metadata={"format": "pt"})
+    data = save({k: np.asarray(v, np.float32) for k, v in state.items()},
+                metadata={"format": "pt"})
+    with tf.io.gfile.GFile(os.path.join(path, WEIGHTS_NAME), "wb") as f:
+      f.write(data)
     written.append(path)
   return written
 
 
 # -------------------------------------------------------------------- read
-def _read_json(path: str) -> Dict[str, object]:
+def _read_bytes(path: str, what: str) -> bytes:
+  """The bytes of `path` (any tf.io.gfile path: local, gs://, ram://)."""
   try:
-    with open(path) as f:
-      values = json.load(f)
-  except FileNotFoundError:
-    raise CheckpointError(f"{path}: not found (a Hugging Face model "
-                          "directory has config.json)") from None
-  except json.JSONDecodeError as e:
+    with tf.io.gfile.GFile(path, "rb") as f:
+      return f.read()
+  except tf.errors.NotFoundError:
+    raise CheckpointError(f"{path}: not found ({what})") from None
+  except tf.errors.OpError as e:
+    raise CheckpointError(f"{path}: cannot read ({e.message.splitlines()[0]})"
+                          ) from None
+
+
+def _read_json(path: str) -> Dict[str, object]:
+  data = _read_bytes(path, "a Hugging Face model directory has config.json")
+  try:
+    values = json.loads(data.decode("utf-8"))
+  except (UnicodeDecodeError, json.JSONDecodeError) as e:
     raise CheckpointError(f"{path}: not valid JSON ({e})") from None
   if not isinstance(values, dict):
     raise CheckpointError(f"{path}: expected a JSON object")
@@ -260,21 +291,23 @@ def _read_json(path: str) -> Dict[str, object]:
 
 
 def _read_weights(directory: str) -> Dict[str, np.ndarray]:
-  from safetensors.numpy import load_file  # pylint: disable=import-outside-toplevel
+  from safetensors.numpy import load  # pylint: disable=import-outside-toplevel
   path = os.path.join(directory, WEIGHTS_NAME)
-  if not os.path.exists(path):
-    others = [n for n in PICKLE_NAMES if os.path.exists(os.path.join(directory, n))]
+  if not tf.io.gfile.exists(path):
+    others = [n for n in PICKLE_NAMES
+              if tf.io.gfile.exists(os.path.join(directory, n))]
     if others:
       raise CheckpointError(
           f"{directory}: only {others[0]} (a pickle/framework file, which is "
           f"not read for safety); convert it to {WEIGHTS_NAME} first")
     if any(n.startswith("model-") and n.endswith(".safetensors")
-           for n in os.listdir(directory)):
+           for n in tf.io.gfile.listdir(directory)):
       raise CheckpointError(f"{directory}: sharded safetensors are not "
                             "supported; expected one model.safetensors")
     raise CheckpointError(f"{directory}: no {WEIGHTS_NAME}")
+  data = _read_bytes(path, "the model's weights")
   try:
-    return load_file(path)
+    return load(data)
   except Exception as e:  # safetensors raises its own error types
     raise CheckpointError(f"{path}: cannot read safetensors "
                           f"({str(e).splitlines()[0]})") from None
@@ -282,12 +315,12 @@ def _read_weights(directory: str) -> Dict[str, np.ndarray]:
 
 def read_hf_config(directory: str, family: str):
   """(ModelConfig, main config.json dict) of an HF directory."""
-  if not os.path.isdir(directory):
+  if not tf.io.gfile.isdir(directory):
     raise CheckpointError(f"{directory}: not a directory")
   values = _read_json(os.path.join(directory, CONFIG_NAME))
   gen_dir = os.path.join(directory, GENERATOR_DIR)
   generator = (_read_json(os.path.join(gen_dir, CONFIG_NAME))
-               if family == "electra" and os.path.isdir(gen_dir) else None)
+               if family == "electra" and tf.io.gfile.isdir(gen_dir) else None)
   return config_from_hf_dict(values, family,
                              os.path.join(directory, CONFIG_NAME),
                              generator), values
@@ -296,19 +329,17 @@ def read_hf_config(directory: str, family: str):
 def head_from_hf(values: Dict[str, object]) -> Optional[Tuple[str, int, List[str]]]:
   """(head, num_outputs, labels) for a fine-tuned HF config, else None."""
   arch = (values.get("architectures") or [""])[0]
-  if arch.endswith("ForQuestionAnswering"):
-    return "span", 2, []
-  if arch.endswith("ForTokenClassification") or arch.endswith(
-      "ForSequenceClassification"):
-    id2label = values.get("id2label") or {}
-    n = int(values.get("num_labels", len(id2label) or 2))
-    labels = [id2label.get(str(i), f"LABEL_{i}") for i in range(n)]
-    if arch.endswith("ForTokenClassification"):
-      return "token", n, labels
-    kind = {"multi_label_classification": "multilabel",
-            "regression": "regression"}.get(values.get("problem_type"), "sequence")
-    return kind, n, labels
-  return None
+  candidates = [h for h in heads.HEADS.values() if arch.endswith(h.hf_suffix)]
+  if not candidates:
+    return None
+  # *ForSequenceClassification: the problem_type tells the heads apart.
+  spec = next((h for h in candidates
+               if h.problem_type == values.get("problem_type")), candidates[0])
+  if not spec.hf_num_labels:
+    return spec.name, spec.num_outputs, []
+  id2label = values.get("id2label") or {}
+  n = int(values.get("num_labels", len(id2label) or 2))
+  return spec.name, n, [id2label.get(str(i), f"LABEL_{i}") for i in range(n)]
 
 
 def load_hf_model(model, directory: str, config: ModelConfig,
@@ -323,7 +354,8 @@ def load_hf_model(model, directory: str, config: ModelConfig,
   bound = _bind(model, config)
   states = {"main": _read_weights(directory)}
   gen_dir = os.path.join(directory, GENERATOR_DIR)
-  if any(e.hf_model == "generator" for e, _ in bound) and os.path.isdir(gen_dir):
+  if (any(e.hf_model == "generator" for e, _ in bound) and
+      tf.io.gfile.isdir(gen_dir)):
     states["generator"] = _read_weights(gen_dir)
   head = _head_name(model)
   assignments, missing, mismatched, used = [], [], [], {}
@@ -336,7 +368,7 @@ def load_hf_model(model, directory: str, config: ModelConfig,
       optional = not require_heads and (entry.is_head or "pooler" in entry.hf)
       # transformers' encoder-only classes put the base model unprefixed.
       if state is not None and "." in key and key.split(".", 1)[1] in state \
-          and key.split(".", 1)[0] in ("bert", "albert", "electra"):
+          and key.split(".", 1)[0] in _MODEL_TYPES.values():
         key = key.split(".", 1)[1]
       elif entry.hf_model == "generator" and state is None:
         if require_heads:  # else: a discriminator-only release
@@ -354,14 +386,7 @@ def load_hf_model(model, directory: str, config: ModelConfig,
       continue
     used.setdefault(entry.hf_model, set()).add(key)
     assignments.append((entry, variable, value))
-  if mismatched:
-    raise CheckpointError(
-        f"{directory}: {len(mismatched)} tensor(s) do not match the "
-        f"{config.family} config: {mismatched[0]}"
-        + (f" (and {len(mismatched) - 1} more)" if len(mismatched) > 1 else ""))
-  if missing:
-    raise CheckpointError(f"{directory}: {len(missing)} tensor(s) of the "
-                          f"{config.family} model missing, e.g. {missing[0]!r}")
+  integrity.check_complete(directory, config.family, mismatched, missing)
   for entry, variable, value in assignments:
     variable.assign(_from_hf(entry, value, variable.shape.as_list()))
   tied = _tied(config.family, head)

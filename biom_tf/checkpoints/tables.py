@@ -205,3 +205,41 @@ TABLES = {"bert": bert_table, "albert": albert_table, "electra": electra_table}
 def table_for(config: ModelConfig) -> List[Entry]:
   """The expanded name table for `config` (one row per tensor)."""
   return TABLES[config.family](config)
+
+
+# ------------------------------------------------------- fine-tuning heads
+# Head variables per head layer (`Head.attribute`): ours, TF1 name, Hugging
+# Face key. TF1 names are google-research/bert's fine-tuning names (a
+# [out, in] `output_weights`, hence TRANSPOSE); ELECTRA's [CLS] head keeps our
+# layer names in TF1 form.
+_HEAD_ROWS = {
+    "qa_outputs": (
+        Entry("qa_outputs", "qa_outputs/kernel", "cls/squad/output_weights",
+              "qa_outputs.weight", TRANSPOSE),
+        Entry("qa_outputs", "qa_outputs/bias", "cls/squad/output_bias",
+              "qa_outputs.bias")),
+    "classifier": (
+        Entry("classifier", "classifier/kernel", "output_weights",
+              "classifier.weight", TRANSPOSE),
+        Entry("classifier", "classifier/bias", "output_bias",
+              "classifier.bias")),
+}
+_CLS_HEAD_ROWS = (
+    Entry("classifier", "pooler_dense/kernel", "classifier/pooler_dense/kernel",
+          "classifier.dense.weight"),
+    Entry("classifier", "pooler_dense/bias", "classifier/pooler_dense/bias",
+          "classifier.dense.bias"),
+    Entry("classifier", "logits/kernel", "classifier/logits/kernel",
+          "classifier.out_proj.weight"),
+    Entry("classifier", "logits/bias", "classifier/logits/bias",
+          "classifier.out_proj.bias"))
+
+
+def head_table(config: ModelConfig, head) -> List[Entry]:
+  """Rows of a fine-tuning head (`biom_tf.models.heads.Head`) on `config`.
+
+  `component` is the FineTuningModel attribute holding the layer.
+  """
+  if head.uses_cls_head(config):
+    return list(_CLS_HEAD_ROWS)
+  return list(_HEAD_ROWS[head.attribute])

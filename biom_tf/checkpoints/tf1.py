@@ -1,8 +1,9 @@
 """Read and write checkpoints in the original TF1 (name-based) format.
 
 Both directions walk the family's name table (`tables.py`): reading looks up
-each row's TF1 tensor, checks its shape, converts it to our layout and — only
-once every row has passed — assigns all of them; writing converts our
+each row's TF1 tensor, checks its shape, reads it through `integrity` (a
+damaged file is one line), converts it to our layout and — only once every
+row has passed — assigns all of them; writing converts our
 variables to the TF1 layout and saves them under the TF1 names with
 `SaveV2`, the op TF1's Saver used, into a temporary directory that is renamed
 into place when complete. Optimizer slots (`adam_m`, `adam_v`, ...) and
@@ -17,7 +18,9 @@ from typing import Dict, List, Optional
 import numpy as np
 import tensorflow as tf
 
+from biom_tf.checkpoints import integrity
 from biom_tf.checkpoints import tables
+from biom_tf.checkpoints.integrity import CheckpointError
 from biom_tf.configs import ModelConfig
 
 # Tensors of training state, not of the model.
@@ -26,10 +29,6 @@ _NOT_MODEL = re.compile(
     r"AdamWeightDecayOptimizer|ExponentialMovingAverage)(_\d+)?$|"
     r"^global_step$|^good_steps$|^loss_scale$|^current_loss_scale$|"
     r"(^|/)temperature$")
-
-
-class CheckpointError(ValueError):
-  """A checkpoint that does not fit the model: names the path and tensor."""
 
 
 @dataclasses.dataclass
@@ -165,11 +164,7 @@ def load_tf1_checkpoint(model, path: str, config: ModelConfig,
   right shape.
   """
   prefix = resolve_checkpoint_path(path)
-  try:
-    reader = tf.train.load_checkpoint(prefix)
-  except (tf.errors.OpError, ValueError) as e:
-    raise CheckpointError(f"{prefix}: cannot read checkpoint "
-                          f"({str(e).splitlines()[0]})") from None
+  reader = integrity.open_reader(prefix)
   shapes = reader.get_variable_to_shape_map()
   found = guess_family(shapes)
   if found and found != config.family:
@@ -186,17 +181,12 @@ def load_tf1_checkpoint(model, path: str, config: ModelConfig,
                         f"expected {expected}")
       continue
     assignments.append((entry, variable))
-  if mismatched:
-    raise CheckpointError(
-        f"{prefix}: {len(mismatched)} tensor(s) do not match the "
-        f"{config.family} config: {mismatched[0]}"
-        + (f" (and {len(mismatched) - 1} more)" if len(mismatched) > 1 else ""))
-  if missing:
-    raise CheckpointError(
-        f"{prefix}: {len(missing)} tensor(s) of the {config.family} model "
-        f"missing, e.g. {missing[0]!r}")
+  integrity.check_complete(prefix, config.family, mismatched, missing)
+  # Every tensor is read (and its checksum checked) before any is assigned.
+  values = integrity.read_checked(prefix, [e.tf1 for e, _ in assignments],
+                                  reader=reader)
   for entry, variable in assignments:
-    variable.assign(from_tf1(entry.rule, reader.get_tensor(entry.tf1),
+    variable.assign(from_tf1(entry.rule, values[entry.tf1],
                              variable.shape.as_list()))
   used = {e.tf1 for e, _ in assignments}
   unused = sorted(n for n in shapes if n not in used and not _NOT_MODEL.search(n))

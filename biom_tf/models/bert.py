@@ -22,14 +22,21 @@ def _gelu_tanh(x):
   return tf_keras.activations.gelu(x, approximate=True)
 
 
+def _gelu_exact(x):
+  """GELU with erf, x * Phi(x): Hugging Face's (and PyTorch's) "gelu"."""
+  return tf_keras.activations.gelu(x, approximate=False)
+
+
 def get_activation(name: str):
-  """The original code bases' activation for a config's `hidden_act`.
+  """The activation for a config's `hidden_act`.
 
   google-research/bert, albert and electra all implement "gelu" with the tanh
-  approximation (Hugging Face calls it "gelu_new"), so both names map to it.
+  approximation (Hugging Face calls it "gelu_new"), so both names map to it;
+  "gelu_exact" is the erf form, Hugging Face's "gelu" (see `configs`).
   """
-  return {"gelu": _gelu_tanh, "gelu_new": _gelu_tanh, "relu": tf.nn.relu,
-          "tanh": tf.tanh, "linear": None}[name]
+  return {"gelu": _gelu_tanh, "gelu_new": _gelu_tanh,
+          "gelu_exact": _gelu_exact, "relu": tf.nn.relu, "tanh": tf.tanh,
+          "linear": None}[name]
 
 
 def initializer(config: ModelConfig):

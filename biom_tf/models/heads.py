@@ -16,36 +16,172 @@ BertClassifier / BertSpanLabeler wrap functional networks (`network.inputs`);
 our encoders are subclassed BertEncoderV2 / AlbertEncoder layers, so the heads
 here are plain layers around `encoder(...)` instead.
 
-`head_table(family, head)` lists each head variable's original TF1 name
-(run_classifier.py's `output_weights`/`output_bias`, run_squad.py's
-`cls/squad/...`) and Hugging Face key, in the `checkpoints.tables.Entry` form
-the converters walk, for exporting a fine-tuned model.
+`HEADS` holds one `Head` record per head: its layer, its loss, its labels and
+its Hugging Face class. Fine-tuning, export and the Hugging Face writer look a
+head up there; the head variables' checkpoint names (TF1 and HF) are rows of
+`biom_tf.checkpoints.tables.head_table`.
 """
+import dataclasses
 import functools
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import tensorflow as tf
 import tf_keras
 from official.nlp.modeling import layers
 
-from biom_tf.checkpoints import tables
 from biom_tf.configs import ModelConfig
 from biom_tf.models import build_encoder
 from biom_tf.models.bert import initializer as config_initializer
 
-HEADS = ("token", "sequence", "multilabel", "regression", "span")
 _HF_PREFIX = {"bert": "Bert", "albert": "Albert", "electra": "Electra"}
-_HF_SUFFIX = {"token": "ForTokenClassification",
-              "sequence": "ForSequenceClassification",
-              "multilabel": "ForSequenceClassification",
-              "regression": "ForSequenceClassification",
-              "span": "ForQuestionAnswering"}
 
 
-def uses_cls_head(config: ModelConfig, head: str) -> bool:
-  """True where the head is ELECTRA's dense+gelu head on [CLS]."""
-  return config.family == "electra" and head in ("sequence", "multilabel",
-                                                 "regression")
+# ------------------------------------------------------------------ losses
+# Per loss unit (a labelled token, a row): float32 logits → float32 [B] or
+# [B, S].
+def _token_loss(logits, labels):
+  """Softmax CE per token; label -1 (weight 0) is read as 0."""
+  return tf.nn.sparse_softmax_cross_entropy_with_logits(
+      labels=tf.maximum(labels, 0), logits=logits)
+
+
+def _sequence_loss(logits, labels):
+  return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
+                                                        logits=logits)
+
+
+def _multilabel_loss(logits, labels):
+  """Sigmoid CE averaged over labels."""
+  return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+      labels=labels, logits=logits), axis=-1)
+
+
+def _regression_loss(logits, labels):
+  return tf.square(logits[:, 0] - labels)
+
+
+def _span_loss(logits, labels):
+  """Mean of the start and end softmax CE."""
+  start = tf.nn.sparse_softmax_cross_entropy_with_logits(
+      labels=labels[:, 0], logits=logits[:, :, 0])
+  end = tf.nn.sparse_softmax_cross_entropy_with_logits(
+      labels=labels[:, 1], logits=logits[:, :, 1])
+  return (start + end) / 2.0
+
+
+# ------------------------------------------------------------------ layers
+def _classifier(config: ModelConfig, num_outputs: int, dropout_rate: float
+                ) -> tf_keras.layers.Layer:
+  """The dense `classifier`; ELECTRA's dense+gelu head for pooled heads is
+  built by `Head.build_layer`."""
+  del dropout_rate  # the model's own dropout runs before it
+  return tf_keras.layers.Dense(num_outputs,
+                               kernel_initializer=config_initializer(config),
+                               name="classifier")
+
+
+def _qa_outputs(config: ModelConfig, num_outputs: int, dropout_rate: float
+                ) -> tf_keras.layers.Layer:
+  del dropout_rate  # no dropout before the span layer, as in run_squad.py
+  return tf_keras.layers.Dense(num_outputs,
+                               kernel_initializer=config_initializer(config),
+                               name="qa_outputs")
+
+
+def _electra_cls_head(config: ModelConfig, num_outputs: int,
+                      dropout_rate: float) -> tf_keras.layers.Layer:
+  # Exact (erf) GELU, as transformers' ElectraClassificationHead; Model
+  # Garden's "gelu" is the tanh approximation.
+  return layers.ClassificationHead(
+      inner_dim=config.hidden_size, num_classes=num_outputs,
+      activation=functools.partial(tf.nn.gelu, approximate=False),
+      dropout_rate=dropout_rate, initializer=config_initializer(config),
+      name="classifier")
+
+
+@dataclasses.dataclass(frozen=True)
+class Head:
+  """What one head is, everywhere it matters.
+
+  Attributes:
+    name: the head's name (`Task.head`).
+    attribute: the FineTuningModel attribute holding the layer (and so the
+      checkpoint path `model/<attribute>`).
+    builder: (config, num_outputs, dropout_rate) → the layer.
+    uses_pooler: BERT/ALBERT classify the pooled [CLS] vector (ELECTRA, with no
+      trained pooler, its dense+gelu head on [CLS]); else the sequence output.
+    dropout: dropout on the encoder output before the layer.
+    per_token: one output (and, for `token`, one loss unit) per token.
+    token_weights: the loss weights are per token ([B, S]), else per row.
+    loss: (logits, labels) → per-unit loss, float32 [B] or [B, S].
+    label_spec: the `labels` a batch carries.
+    num_outputs: the head's fixed width (None: the task's number of labels).
+    named_labels: the outputs are named classes (written as id2label).
+    hf_suffix: the Hugging Face class after the family prefix.
+    hf_num_labels: the HF config carries num_labels (and problem_type).
+    problem_type: the HF config's problem_type, if any.
+  """
+  name: str
+  attribute: str
+  builder: Callable[[ModelConfig, int, float], tf_keras.layers.Layer]
+  uses_pooler: bool
+  dropout: bool
+  per_token: bool
+  token_weights: bool
+  loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+  label_spec: tf.TensorSpec
+  num_outputs: Optional[int]
+  named_labels: bool
+  hf_suffix: str
+  hf_num_labels: bool
+  problem_type: Optional[str]
+
+  def uses_cls_head(self, config: ModelConfig) -> bool:
+    """True where the head is ELECTRA's dense+gelu head on [CLS]."""
+    return config.family == "electra" and self.uses_pooler
+
+  def build_layer(self, config: ModelConfig, num_outputs: int,
+                  dropout_rate: float) -> tf_keras.layers.Layer:
+    builder = _electra_cls_head if self.uses_cls_head(config) else self.builder
+    return builder(config, num_outputs, dropout_rate)
+
+
+_CLASSIFIER = dict(attribute="classifier", builder=_classifier, dropout=True,
+                   hf_num_labels=True)
+HEADS: Dict[str, Head] = {h.name: h for h in (
+    Head(name="token", uses_pooler=False, per_token=True, token_weights=True,
+         loss=_token_loss, label_spec=tf.TensorSpec([None, None], tf.int32),
+         num_outputs=None, named_labels=True,
+         hf_suffix="ForTokenClassification", problem_type=None, **_CLASSIFIER),
+    Head(name="sequence", uses_pooler=True, per_token=False,
+         token_weights=False, loss=_sequence_loss,
+         label_spec=tf.TensorSpec([None], tf.int32), num_outputs=None,
+         named_labels=True, hf_suffix="ForSequenceClassification",
+         problem_type="single_label_classification", **_CLASSIFIER),
+    Head(name="multilabel", uses_pooler=True, per_token=False,
+         token_weights=False, loss=_multilabel_loss,
+         label_spec=tf.TensorSpec([None, None], tf.float32), num_outputs=None,
+         named_labels=True, hf_suffix="ForSequenceClassification",
+         problem_type="multi_label_classification", **_CLASSIFIER),
+    Head(name="regression", uses_pooler=True, per_token=False,
+         token_weights=False, loss=_regression_loss,
+         label_spec=tf.TensorSpec([None], tf.float32), num_outputs=1,
+         named_labels=False, hf_suffix="ForSequenceClassification",
+         problem_type="regression", **_CLASSIFIER),
+    Head(name="span", attribute="qa_outputs", builder=_qa_outputs,
+         uses_pooler=False, dropout=False, per_token=True,
+         token_weights=False, loss=_span_loss,
+         label_spec=tf.TensorSpec([None, 2], tf.int32), num_outputs=2,
+         named_labels=False, hf_suffix="ForQuestionAnswering",
+         hf_num_labels=False, problem_type=None),
+)}
+
+
+def head_spec(head: str) -> Head:
+  """The record of `head`; ValueError naming the heads for an unknown one."""
+  if head not in HEADS:
+    raise ValueError(f"head={head!r}: expected one of {tuple(HEADS)}")
+  return HEADS[head]
 
 
 class FineTuningModel(tf_keras.Model):
@@ -57,54 +193,44 @@ class FineTuningModel(tf_keras.Model):
   has num_outputs 1).
 
   Attributes: `encoder` (the Model Garden network), `classifier` or
-  `qa_outputs` (the head), `head`, `num_outputs`.
+  `qa_outputs` (the head), `head`, `spec` (its `Head`), `num_outputs`.
   """
 
   def __init__(self, encoder, config: ModelConfig, head: str,
                num_outputs: int, dropout_rate: float = 0.1, **kwargs):
     super().__init__(**kwargs)
-    if head not in HEADS:
-      raise ValueError(f"head={head!r}: expected one of {HEADS}")
-    if head == "span" and num_outputs != 2:
-      raise ValueError(f"a span head has 2 outputs, not {num_outputs}")
+    spec = head_spec(head)
+    if spec.num_outputs is not None and num_outputs != spec.num_outputs:
+      raise ValueError(f"a {head} head has {spec.num_outputs} outputs, "
+                       f"not {num_outputs}")
     self.encoder = encoder
     self.config = config
     self.head = head
     self.num_outputs = num_outputs
-    init = config_initializer(config)
     self.dropout = tf_keras.layers.Dropout(dropout_rate)
-    if head == "span":
-      self.qa_outputs = tf_keras.layers.Dense(
-          2, kernel_initializer=init, name="qa_outputs")
-    elif uses_cls_head(config, head):
-      # Exact (erf) GELU, as transformers' ElectraClassificationHead; Model
-      # Garden's "gelu" is the tanh approximation.
-      self.classifier = layers.ClassificationHead(
-          inner_dim=config.hidden_size, num_classes=num_outputs,
-          activation=functools.partial(tf.nn.gelu, approximate=False),
-          dropout_rate=dropout_rate, initializer=init, name="classifier")
-    else:
-      self.classifier = tf_keras.layers.Dense(
-          num_outputs, kernel_initializer=init, name="classifier")
+    setattr(self, spec.attribute,
+            spec.build_layer(config, num_outputs, dropout_rate))
 
   def call(self, inputs: Dict[str, tf.Tensor], training=None) -> tf.Tensor:
     outputs = self.encoder(
         {k: inputs[k] for k in ("input_word_ids", "input_mask",
                                 "input_type_ids")}, training=training)
-    if self.head == "span":
-      # No dropout before the span layer, as in run_squad.py.
-      return self.qa_outputs(outputs["sequence_output"])
-    if self.head == "token":
-      return self.classifier(self.dropout(outputs["sequence_output"],
-                                          training=training))
-    if uses_cls_head(self.config, self.head):
-      return self.classifier(outputs["sequence_output"], training=training)
-    return self.classifier(self.dropout(outputs["pooled_output"],
-                                        training=training))
+    if self.spec.uses_cls_head(self.config):
+      return self.head_layer(outputs["sequence_output"], training=training)
+    x = outputs["pooled_output" if self.spec.uses_pooler else
+                "sequence_output"]
+    if self.spec.dropout:
+      x = self.dropout(x, training=training)
+    return self.head_layer(x)
+
+  @property
+  def spec(self) -> Head:
+    """The head's record (a property: Keras does not track it)."""
+    return HEADS[self.head]
 
   @property
   def head_layer(self) -> tf_keras.layers.Layer:
-    return self.qa_outputs if self.head == "span" else self.classifier
+    return getattr(self, self.spec.attribute)
 
 
 def build_finetuning_model(config: ModelConfig, head: str, num_outputs: int,
@@ -121,48 +247,17 @@ def build_finetuning_model(config: ModelConfig, head: str, num_outputs: int,
 # ---------------------------------------------------------------- export
 def hf_architecture(family: str, head: str) -> str:
   """E.g. ('bert', 'token') → 'BertForTokenClassification'."""
-  return _HF_PREFIX[family] + _HF_SUFFIX[head]
+  return _HF_PREFIX[family] + head_spec(head).hf_suffix
 
 
 def hf_config_updates(head: str, labels: Sequence[str]) -> Dict[str, object]:
   """The Hugging Face config.json fields of a fine-tuned head."""
-  if head == "span":
+  spec = head_spec(head)
+  if not spec.hf_num_labels:
     return {}
-  num_labels = 1 if head == "regression" else len(labels)
-  updates = {"num_labels": num_labels,
-             "problem_type": {"sequence": "single_label_classification",
-                              "multilabel": "multi_label_classification",
-                              "regression": "regression"}.get(head)}
-  if head != "regression":
+  updates = {"num_labels": spec.num_outputs or len(labels),
+             "problem_type": spec.problem_type}
+  if spec.named_labels:
     updates["id2label"] = {str(i): label for i, label in enumerate(labels)}
     updates["label2id"] = {label: i for i, label in enumerate(labels)}
   return {k: v for k, v in updates.items() if v is not None}
-
-
-def head_table(family: str, head: str) -> List[tables.Entry]:
-  """Head variables as name-table rows: ours, TF1 name, Hugging Face key.
-
-  `component` is the FineTuningModel attribute holding the layer. TF1 names
-  are google-research/bert's fine-tuning names (a [out, in] `output_weights`,
-  hence TRANSPOSE); ELECTRA's [CLS] head keeps our layer names in TF1 form.
-  """
-  if head == "span":
-    return [tables.Entry("qa_outputs", "qa_outputs/kernel",
-                         "cls/squad/output_weights", "qa_outputs.weight",
-                         tables.TRANSPOSE),
-            tables.Entry("qa_outputs", "qa_outputs/bias",
-                         "cls/squad/output_bias", "qa_outputs.bias")]
-  if family == "electra" and head != "token":
-    return [
-        tables.Entry("classifier", "pooler_dense/kernel",
-                     "classifier/pooler_dense/kernel", "classifier.dense.weight"),
-        tables.Entry("classifier", "pooler_dense/bias",
-                     "classifier/pooler_dense/bias", "classifier.dense.bias"),
-        tables.Entry("classifier", "logits/kernel", "classifier/logits/kernel",
-                     "classifier.out_proj.weight"),
-        tables.Entry("classifier", "logits/bias", "classifier/logits/bias",
-                     "classifier.out_proj.bias")]
-  return [tables.Entry("classifier", "classifier/kernel", "output_weights",
-                       "classifier.weight", tables.TRANSPOSE),
-          tables.Entry("classifier", "classifier/bias", "output_bias",
-                       "classifier.bias")]

@@ -6,7 +6,7 @@ context gives several rows), and turns the model's outputs for those rows
 back into per-example predictions and metrics. The loop in
 `biom_tf/training/finetune.py` knows nothing else about the task.
 
-Heads (see `biom_tf/models/heads.py`), and the labels each one trains on:
+Heads (`biom_tf.models.heads.HEADS`), and the labels each one trains on:
   token       int32 [len] per row, -1 where no label (subword tails, specials)
   sequence    int32 [N]            (single-label classification / relations)
   multilabel  float32 [N, L]       (0/1 per label, sigmoid)
@@ -19,8 +19,6 @@ import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-
-HEADS = ("token", "sequence", "multilabel", "regression", "span")
 
 
 @dataclasses.dataclass

@@ -2,6 +2,8 @@
 
 Splits are named `train`, `devel` and `test` (the MTL-2016 names); a data
 directory may spell the middle one `dev`, `devel`, `valid` or `validation`.
+The training file may be another one when asked (`train_split`): BioBERT's
+NER protocol trains on `train_dev.tsv` (train + devel) and reports test.
 """
 import json
 import os
@@ -19,10 +21,24 @@ class DataError(ValueError):
   """Task data that cannot be read: the message names the file and line."""
 
 
+TRAIN_SPLITS = ("train", "train_dev")
+
+
+def check_train_split(train_split: str) -> str:
+  """`train_split` if it is a known training file stem, else a DataError."""
+  if train_split not in TRAIN_SPLITS:
+    raise DataError(f"train_split={train_split!r}: expected one of "
+                    f"{', '.join(TRAIN_SPLITS)}")
+  return train_split
+
+
 def find_split_file(data_dir: str, split: str,
-                    extensions: Sequence[str]) -> Optional[str]:
-  """`data_dir/<stem><ext>` for the first stem of `split` and extension found."""
-  for stem in _SPLIT_STEMS[split]:
+                    extensions: Sequence[str],
+                    train_split: str = "train") -> Optional[str]:
+  """`data_dir/<stem><ext>` for the first stem of `split` and extension found
+  (the train split's stem is `train_split`)."""
+  stems = (train_split,) if split == "train" else _SPLIT_STEMS[split]
+  for stem in stems:
     for ext in extensions:
       path = os.path.join(data_dir, stem + ext)
       if tf.io.gfile.exists(path):
@@ -31,21 +47,23 @@ def find_split_file(data_dir: str, split: str,
 
 
 def split_files(data_dir: str, extensions: Sequence[str],
-                what: str) -> Dict[str, str]:
+                what: str, train_split: str = "train") -> Dict[str, str]:
   """The train / devel / test files of a data directory; all three required.
 
   Args:
     data_dir: directory of the task data.
     extensions: accepted file extensions, in order of preference ('.tsv').
     what: a description of the expected format for the error message.
+    train_split: the stem of the training file ('train' or 'train_dev').
   """
   if not tf.io.gfile.isdir(data_dir):
     raise DataError(f"{data_dir}: data directory not found")
   files = {}
   for split in SPLITS:
-    path = find_split_file(data_dir, split, extensions)
+    path = find_split_file(data_dir, split, extensions, train_split)
     if path is None:
-      names = " or ".join(s + e for s in _SPLIT_STEMS[split] for e in extensions)
+      stems = (train_split,) if split == "train" else _SPLIT_STEMS[split]
+      names = " or ".join(s + e for s in stems for e in extensions)
       present = ", ".join(sorted(tf.io.gfile.listdir(data_dir))[:8]) or "nothing"
       raise DataError(f"{data_dir}: no {split} split ({names}) for {what}; "
                       f"the directory holds {present}")

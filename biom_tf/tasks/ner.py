@@ -11,6 +11,16 @@ Each word is labelled on its first subword (the rest are ignored by the
 loss); a sentence longer than `max_seq_length` becomes overlapping windows
 (`windowing.py`) whose predictions are stitched back, so no word is lost.
 Scores are entity-level exact match with conlleval semantics (`metrics.py`).
+
+`train_split='train_dev'` trains on `train_dev.tsv` (BioBERT's NER protocol:
+train + devel, test reported). `-DOCSTART-` lines (JNLPBA's `-DOCSTART-
+<PMID>`, EBM PICO's `-DOCSTART- (<PMID>)`) are skipped; typeless `B` / `I`
+tags (BLURB's JNLPBA) are one entity type.
+
+EBM PICO (task=ebmnlp, BLURB's PICO format: `I-PAR`, `I-INT`, `I-OUT`, `O`)
+is scored as BLURB defines it: macro-averaged word-level F1 over the PICO
+labels (`metrics.word_level_scores`); entity-level scores come along with an
+`entity_` prefix.
 """
 import collections
 import dataclasses
@@ -85,15 +95,19 @@ class NerTask(base.Task):
   head = "token"
   main_metric = "f1"
 
-  def __init__(self, window_stride: Optional[int] = None):
-    """`window_stride`: subwords between window starts (default: half a window)."""
+  def __init__(self, window_stride: Optional[int] = None,
+               train_split: str = "train"):
+    """`window_stride`: subwords between window starts (default: half a
+    window); `train_split`: 'train' or 'train_dev' (the training file)."""
     super().__init__()
     self.window_stride = window_stride
+    self.train_split = data.check_train_split(train_split)
 
   def read(self, data_dir: str) -> Dict[str, List[Sentence]]:
     files = data.split_files(
         data_dir, (".tsv", ".txt", ".conll", ".iob"),
-        "task=ner ('token<TAB>tag' lines, blank line between sentences)")
+        f"task={self.name} ('token<TAB>tag' lines, blank line between "
+        "sentences)", train_split=self.train_split)
     splits = {split: read_conll(path) for split, path in files.items()}
     self.labels = label_list(splits["train"])
     known = set(self.labels)
@@ -179,3 +193,18 @@ class NerTask(base.Task):
                 zip(p["tokens"], p["gold"], p["predicted"])]
       lines.append("")
     return ".txt", "\n".join(lines)
+
+
+class PicoTask(NerTask):
+  """EBM PICO: token tags scored by macro word-level F1 (BLURB)."""
+  name = "ebmnlp"
+  main_metric = "macro_f1"
+
+  def evaluate(self, sentences, encoded, outputs) -> Tuple[dict, List[dict]]:
+    entity, predictions = super().evaluate(sentences, encoded, outputs)
+    types = sorted({metrics.split_tag(l)[1] for l in self.labels if l != "O"})
+    scores = metrics.word_level_scores([s.tags for s in sentences],
+                                       [p["predicted"] for p in predictions],
+                                       labels=types)
+    scores.update({"entity_" + k: v for k, v in entity.items()})
+    return scores, predictions

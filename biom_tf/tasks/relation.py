@@ -4,9 +4,14 @@ Two published forms, both read from `train`, `dev`/`devel`, `test` files:
 
   * JSON lines `{"text", "label", "metadata"}` with the chemical in `<< >>` and
     the protein in `[[ ]]` (the SciBERT release of ChemProt, 13 labels);
-  * BLUE's TSV `index<TAB>sentence<TAB>label` with the entities replaced by
-    `@CHEMICAL$` / `@GENE$` (`@DRUG$` for DDI) and a negative class (`false`,
-    `DDI-false`).
+  * BLUE's / BLURB's TSV `index<TAB>sentence<TAB>label` with the entities
+    replaced by `@CHEMICAL$` / `@GENE$` (`@DRUG$` for DDI, `@GENE$` /
+    `@DISEASE$` for GAD and EU-ADR) and a negative class (`false`,
+    `DDI-false`, or `0` where the labels are `0` / `1` as in GAD / EU-ADR);
+  * DDI: the DDI-2013 corpus XML with BLURB's document split (`ddi.py`).
+
+Every example must mark its two entities (both bracket pairs, or two masks):
+an example that does not is refused with its file and line.
 
 The text goes to the encoder as it is, markers included; the [CLS] head
 classifies the pair. The score is micro P/R/F1 over the positive classes: a
@@ -25,14 +30,30 @@ _MASK = re.compile(r"@[A-Za-z_\-]+\$")
 _NEGATIVE_NAMES = ("false", "none", "negative", "no_relation", "other")
 
 
+def count_entity_markers(text: str) -> int:
+  """How many entities `text` marks: one per `<< ... >>` or `[[ ... ]]` pair
+  in that order, one per `@CHEMICAL$`-style mask (two for a combined mask
+  such as `@CHEM-GENE$`, where both entities are one span)."""
+  count = 0
+  for opening, closing in (("<<", ">>"), ("[[", "]]")):
+    start = text.find(opening)
+    if start >= 0 and text.find(closing, start + len(opening)) >= 0:
+      count += 1
+  for mask in _MASK.findall(text):
+    count += 2 if "-" in mask.strip("@$") else 1
+  return count
+
+
 def has_entity_markers(text: str) -> bool:
-  """`<< >>` or `[[ ]]` brackets, or an `@CHEMICAL$`-style mask."""
-  return (("<<" in text and ">>" in text) or ("[[" in text and "]]" in text)
-          or bool(_MASK.search(text)))
+  """Both entities marked: `<< >>` and `[[ ]]`, or two `@X$` masks."""
+  return count_entity_markers(text) >= 2
 
 
 def find_negative_label(labels) -> Optional[str]:
-  """The negative class among `labels` (e.g. 'false', 'DDI-false'), or None."""
+  """The negative class among `labels` (e.g. 'false', 'DDI-false'; '0' when
+  the labels are exactly '0' and '1', as in GAD and EU-ADR), or None."""
+  if set(labels) == {"0", "1"}:
+    return "0"
   for label in labels:
     lowered = label.lower()
     if lowered in _NEGATIVE_NAMES or lowered.endswith("-false"):
@@ -57,12 +78,19 @@ class RelationTask(classification.ClassificationTask):
 
   def check_example(self, example, where):
     if not has_entity_markers(example.text_a):
+      found = count_entity_markers(example.text_a)
       raise data.DataError(
-          f"{where}: no entity markers (<< >> / [[ ]] or @CHEMICAL$-style "
-          f"masks) in {example.text_a[:60]!r}: is this relation data?")
+          f"{where}: no entity markers for both entities ({found} of 2 marked;"
+          f" expected << >> and [[ ]], or two @CHEMICAL$-style masks) in "
+          f"{example.text_a[:60]!r}: is this relation data?")
 
   def read(self, data_dir):
     splits = super().read(data_dir)
+    self._resolve_negative(data_dir)
+    return splits
+
+  def _resolve_negative(self, data_dir):
+    """Sets `negative_label` from the flag and the training labels."""
     if self._negative_flag is None:
       self.negative_label = find_negative_label(self.labels)
     elif self._negative_flag == "":
@@ -73,7 +101,6 @@ class RelationTask(classification.ClassificationTask):
           f"of the training split (labels: {', '.join(self.labels)})")
     else:
       self.negative_label = self._negative_flag
-    return splits
 
   def score(self, gold, predicted):
     return metrics.relation_scores(gold, predicted, self.negative_label)

@@ -3,11 +3,17 @@
 The original ELECTRA (`pretrain_helpers.mask_inputs`) writes unmasked
 sequences and chooses the masked positions during training. Per sequence:
 
-  num_to_predict = max(1, min(P, round(0.15 * number of real tokens)))
+  num_to_predict = max(1, min(P, round(mask_prob * number of real tokens)))
   positions: drawn uniformly without replacement among real tokens that are
              not [CLS], [SEP] or [MASK]
   input ids: 85% of the chosen positions become [MASK], 15% keep their
              token (no random replacement: the generator supplies those)
+
+`mask_prob` is a setting (`--mask_prob`): google-research/electra's
+configure_pretraining.py masks 15% (`mask_prob = 0.15`) and 25% for its
+Large models (`self.mask_prob = 0.25` in the Large hyperparameters, paper
+Table 6), with max_predictions_per_seq = int((mask_prob + 0.005) *
+max_seq_length). `default_mask_prob` and `max_predictions` give those.
 
 Randomness is stateless, from a seed and the batch's index in the input
 stream, so a resumed run draws the masks the uninterrupted one would.
@@ -20,6 +26,26 @@ import tensorflow as tf
 
 MASK_PROB = 0.15
 MASK_TOKEN_PROB = 0.85
+# google-research/electra configure_pretraining.py: mask_prob per model size.
+MASK_PROB_BY_SIZE = {"small": 0.15, "base": 0.15, "large": 0.25}
+
+
+def model_size(config) -> str:
+  """ELECTRA's size name of a config: large from hidden 1024 up (ELECTRA-
+  Large, BioM-ELECTRA-Large), base from 768, else small."""
+  if config.hidden_size >= 1024:
+    return "large"
+  return "base" if config.hidden_size >= 768 else "small"
+
+
+def default_mask_prob(config) -> float:
+  """The published masking rate for `config`'s size (0.25 Large, else 0.15)."""
+  return MASK_PROB_BY_SIZE[model_size(config)]
+
+
+def max_predictions(mask_prob: float, max_seq_length: int) -> int:
+  """ELECTRA's max_predictions_per_seq: int((mask_prob + 0.005) * length)."""
+  return int((mask_prob + 0.005) * max_seq_length)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,12 +56,22 @@ class DynamicMasking:
   max_predictions_per_seq: int
   mask_prob: float = MASK_PROB
 
+  def __post_init__(self):
+    if not 0.0 < self.mask_prob < 1.0:
+      raise ValueError(f"mask_prob={self.mask_prob}: expected a fraction in "
+                       "(0, 1)")
+    if self.max_predictions_per_seq <= 0:
+      raise ValueError(f"max_predictions_per_seq="
+                       f"{self.max_predictions_per_seq}: expected > 0")
+
   @classmethod
-  def from_tokenizer(cls, tokenizer, max_predictions_per_seq: int):
+  def from_tokenizer(cls, tokenizer, max_predictions_per_seq: int,
+                     mask_prob: float = MASK_PROB):
     return cls(mask_id=tokenizer.mask_id,
                do_not_mask=(tokenizer.cls_id, tokenizer.sep_id,
                             tokenizer.mask_id),
-               max_predictions_per_seq=max_predictions_per_seq)
+               max_predictions_per_seq=max_predictions_per_seq,
+               mask_prob=mask_prob)
 
 
 def mask_batch(batch: Dict[str, tf.Tensor], masking: DynamicMasking,

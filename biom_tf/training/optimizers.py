@@ -131,6 +131,12 @@ class AdamWeightDecay(tf_keras.optimizers.legacy.Optimizer):
     self._set_hyper("learning_rate", learning_rate)
     self._set_hyper("beta_1", beta_1)
     self._set_hyper("beta_2", beta_2)
+    # The originals compute `1.0 - beta` in Python (float64), then cast:
+    # float32(1 - 0.999) = 0.001, where 1 - float32(0.999) = 0.00099998713.
+    self._one_minus = {name: 1.0 - float(value)
+                       for name, value in (("beta_1", beta_1),
+                                           ("beta_2", beta_2))
+                       if isinstance(value, (int, float))}
     self.epsilon = epsilon
     self.weight_decay_rate = weight_decay_rate
     self.exclude_from_weight_decay = list(exclude_from_weight_decay or [])
@@ -152,7 +158,14 @@ class AdamWeightDecay(tf_keras.optimizers.legacy.Optimizer):
     apply_state[(var_device, var_dtype)].update(
         beta_1=tf.identity(self._get_hyper("beta_1", var_dtype)),
         beta_2=tf.identity(self._get_hyper("beta_2", var_dtype)),
+        one_minus_beta_1=self._one_minus_beta("beta_1", var_dtype),
+        one_minus_beta_2=self._one_minus_beta("beta_2", var_dtype),
         epsilon=tf.convert_to_tensor(self.epsilon, var_dtype))
+
+  def _one_minus_beta(self, name, var_dtype):
+    if name in self._one_minus:
+      return tf.constant(self._one_minus[name], var_dtype)
+    return 1.0 - self._get_hyper(name, var_dtype)
 
   def do_weight_decay(self, name: str) -> bool:
     if not self.weight_decay_rate:
@@ -175,8 +188,8 @@ class AdamWeightDecay(tf_keras.optimizers.legacy.Optimizer):
     m = self.get_slot(var, "adam_m")
     v = self.get_slot(var, "adam_v")
     beta_1, beta_2 = coefficients["beta_1"], coefficients["beta_2"]
-    next_m = beta_1 * m + (1.0 - beta_1) * grad
-    next_v = beta_2 * v + (1.0 - beta_2) * tf.square(grad)
+    next_m = beta_1 * m + coefficients["one_minus_beta_1"] * grad
+    next_v = beta_2 * v + coefficients["one_minus_beta_2"] * tf.square(grad)
     update = next_m / (tf.sqrt(next_v) + coefficients["epsilon"])
     if self.do_weight_decay(name):
       update += self.weight_decay_rate * var
@@ -192,42 +205,14 @@ class AdamWeightDecay(tf_keras.optimizers.legacy.Optimizer):
     return m, v, next_m, next_v, var - learning_rate * update
 
   def _resource_apply_dense(self, grad, var, apply_state=None):
-    if not self.layer_adaptation:
-      return self._fused_adamw(grad, var, apply_state)
+    # Not TensorFlow's fused `ResourceApplyAdam`: it computes 1 - beta_2 in
+    # float32 (every second-moment update 1.3e-5 too small) and applies the
+    # decay and the Adam step as two updates; this is the originals' update
+    # op for op.
     m, v, next_m, next_v, next_var = self._update(grad, var, apply_state)
     return tf.group(var.assign(next_var, use_locking=self._use_locking),
                     m.assign(next_m, use_locking=self._use_locking),
                     v.assign(next_v, use_locking=self._use_locking))
-
-  def _fused_adamw(self, grad, var, apply_state):
-    """The same AdamW update with TensorFlow's fused Adam kernel.
-
-    `ResourceApplyAdam` scales the step by sqrt(1 - beta_2_power) / (1 -
-    beta_1_power); powers of 0 make that 1: no bias correction, as the
-    originals. Its update is m / (sqrt(v) + epsilon), the originals' too.
-    Decaying w by lr * rate * w first, then applying the Adam step, equals
-    the originals' w - lr * (adam + rate * w): the Adam step does not read w.
-    """
-    coefficients = (apply_state or {}).get((var.device, var.dtype.base_dtype))
-    if coefficients is None:
-      coefficients = self._fallback_apply_state(var.device,
-                                                var.dtype.base_dtype)
-    name = _variable_name(var.name)
-    learning_rate = coefficients["lr_t"]
-    if self.lr_multiplier is not None:
-      learning_rate = learning_rate * self.lr_multiplier(name)
-    decay = tf.no_op()
-    if self.do_weight_decay(name):
-      decay = var.assign_sub(learning_rate * self.weight_decay_rate * var,
-                             use_locking=self._use_locking)
-    with tf.control_dependencies([decay]):
-      zero = tf.zeros([], var.dtype)
-      return tf.raw_ops.ResourceApplyAdam(
-          var=var.handle, m=self.get_slot(var, "adam_m").handle,
-          v=self.get_slot(var, "adam_v").handle, beta1_power=zero,
-          beta2_power=zero, lr=learning_rate, beta1=coefficients["beta_1"],
-          beta2=coefficients["beta_2"], epsilon=coefficients["epsilon"],
-          grad=grad, use_locking=self._use_locking)
 
   def _resource_apply_sparse(self, grad, var, indices, apply_state=None):
     # The originals' gradients are dense (tf.gradients of a one-hot matmul);

@@ -16,10 +16,11 @@ A custom loop in the shape of the originals' TPUEstimator runs:
 `train_batch_size` is the global batch of one update, as in the originals;
 each replica reads train_batch_size / replicas examples per step and splits
 them into micro-batches. Checkpoints hold the model, the optimizer (whose
-`iterations` is the global step), the dropout generators' state and, where
-the strategy allows, the input iterator (otherwise a resumed run passes over
-the batches already consumed, in the same seeded order), so a killed run
-restarts at the same step on the same data with the same random draws;
+`iterations` is the global step) and the dropout generators' state; the
+input's position follows from the step (`inputs.RecordOrder`, a seeded order
+that a resumed run enters in constant time under every strategy), so a
+killed run restarts at the same step on the same data with the same random
+draws;
 ELECTRA's samples come from stateless seeds of (seed, step, replica,
 micro-batch). Under MultiWorkerMirroredStrategy only the chief writes
 output_dir (config, summaries, metrics.jsonl, checkpoints); the other
@@ -37,8 +38,9 @@ import tensorflow as tf
 import tf_keras
 
 from biom_tf import models
+from biom_tf.checkpoints import detect
+from biom_tf.checkpoints import integrity
 from biom_tf.configs import ModelConfig
-from biom_tf.training import init_checkpoint as init_lib
 from biom_tf.training import dynamic_masking
 from biom_tf.training import inputs
 from biom_tf.training import objectives
@@ -50,6 +52,8 @@ BERT_STATS = ("mlm_loss_sum", "mlm_hits", "mlm_weight", "sentence_loss_sum",
 ELECTRA_STATS = ("mlm_loss_sum", "mlm_hits", "mlm_weight", "disc_loss_sum",
                  "disc_hits", "tokens", "replaced", "examples")
 METRICS_FILE = "metrics.jsonl"
+# Record counts of input files without a datagen manifest (inputs.py).
+INPUT_COUNTS_FILE = "input_records.json"
 
 
 class PretrainingError(ValueError):
@@ -91,6 +95,9 @@ class PretrainingConfig:
   # ELECTRA (google-research/electra configure_pretraining defaults).
   generator_weight: float = 1.0
   discriminator_weight: float = 50.0
+  # On-the-fly masking rate; None: google-research/electra's per-size
+  # default (0.15 small/base, 0.25 large; dynamic_masking.default_mask_prob).
+  mask_prob: Optional[float] = None
   temperature: float = 1.0
   # Stop (as if killed) once this many steps are done; for tests and drills.
   stop_after_steps: Optional[int] = None
@@ -121,6 +128,9 @@ class PretrainingConfig:
           f"--max_seq_length={self.max_seq_length}")
     if not self.output_dir:
       raise PretrainingError("--output_dir is required")
+    if self.mask_prob is not None and not 0.0 < self.mask_prob < 1.0:
+      raise PretrainingError(f"--mask_prob={self.mask_prob}: expected a "
+                             "fraction in (0, 1)")
 
 
 class Trainer:
@@ -174,6 +184,7 @@ class Trainer:
     self._train_loop_fn = tf.function(self._train_loop)
     self._eval_step_fn = tf.function(self._eval_step)
     self._masking = None
+    self._shard_lists = {}
     self.train_iterator = None
     self.checkpoint = None
     self.manager = None
@@ -281,66 +292,120 @@ class Trainer:
       tokenizer = tokenization.build_tokenizer(
           vocab_file=cfg.vocab_file, spm_model_file=cfg.spm_model_file)
       self._masking = dynamic_masking.DynamicMasking.from_tokenizer(
-          tokenizer, cfg.max_predictions_per_seq)
+          tokenizer, cfg.max_predictions_per_seq,
+          mask_prob=(cfg.mask_prob if cfg.mask_prob is not None else
+                     dynamic_masking.default_mask_prob(cfg.model_config)))
     return self._masking
+
+  def _shards(self, input_file):
+    """The input's TFRecord shards, listed and checked once per pattern."""
+    if input_file not in self._shard_lists:
+      self._shard_lists[input_file] = inputs.list_shards(input_file)
+    return self._shard_lists[input_file]
 
   def _dataset(self, input_file, global_batch, is_training, skip_steps=0):
     cfg = self.config
     return inputs.distributed_dataset(
         self.strategy, global_batch, skip_steps=skip_steps,
-        dynamic_masking=self._dynamic_masking(), input_file=input_file,
-        family=cfg.family, max_seq_length=cfg.max_seq_length,
+        dynamic_masking=self._dynamic_masking(),
+        input_file=self._shards(input_file), family=cfg.family,
+        max_seq_length=cfg.max_seq_length,
         max_predictions_per_seq=cfg.max_predictions_per_seq,
-        is_training=is_training, seed=cfg.seed)
+        is_training=is_training, seed=cfg.seed,
+        vocab_size=cfg.model_config.vocab_size,
+        counts_cache=os.path.join(self.checkpoint_dir, INPUT_COUNTS_FILE))
 
   # -------------------------------------------------------- checkpoints
-  def restore_or_initialize(self, with_iterator: bool) -> str:
-    """Resumes from output_dir's latest checkpoint, else --init_checkpoint."""
+  def restore_or_initialize(self) -> str:
+    """Resumes from output_dir's newest readable checkpoint, else
+    --init_checkpoint. Writes nothing.
+
+    A damaged checkpoint (truncated or bit-flipped files) is passed over for
+    the newest one that reads, with one line saying so; a checkpoint of
+    another model is an error naming it.
+    """
     cfg = self.config
-    objects = dict(model=self.model, optimizer=self.optimizer,
-                   dropout_generators=self.dropout_generators)
-    if with_iterator:
-      objects["train_iterator"] = self.train_iterator
-    self.checkpoint = tf.train.Checkpoint(**objects)
+    self.checkpoint = tf.train.Checkpoint(
+        model=self.model, optimizer=self.optimizer,
+        dropout_generators=self.dropout_generators)
     self.manager = tf.train.CheckpointManager(
         self.checkpoint, self.checkpoint_dir,
         max_to_keep=cfg.keep_checkpoint_max,
         step_counter=self.optimizer.iterations, checkpoint_name="ckpt")
-    latest = self.manager.latest_checkpoint
-    if latest:
-      status = self.checkpoint.restore(latest)
-      status.assert_existing_objects_matched()
-      if not with_iterator:
-        status.expect_partial()
-      return f"resumed from {latest} at step {self.global_step}"
+    candidates = list(reversed(self.manager.checkpoints))
+    skipped = []
+    for prefix in candidates:
+      try:
+        integrity.check_readable(prefix)
+      except integrity.CheckpointError as e:
+        print(f"[pretrain] skipping {e}", flush=True)
+        skipped.append(prefix)
+        continue
+      try:
+        status = self.checkpoint.restore(prefix)
+        status.assert_existing_objects_matched()
+      except (ValueError, AssertionError, tf.errors.OpError) as e:
+        raise PretrainingError(
+            f"{prefix}: does not fit this model ({_first_line(e)}); resume "
+            "with the configuration it was trained with, or use another "
+            "--output_dir") from None
+      status.expect_partial()  # e.g. an input iterator saved by older runs
+      note = f" (skipped damaged {', '.join(skipped)})" if skipped else ""
+      return f"resumed from {prefix} at step {self.global_step}{note}"
+    if candidates:
+      raise PretrainingError(
+          f"{self.checkpoint_dir}: every checkpoint is damaged "
+          f"({', '.join(candidates)}); move them away to start over")
     if cfg.init_checkpoint:
       with self.strategy.scope():
-        return init_lib.initialize_from_checkpoint(
+        return detect.restore(
             self.model, cfg.init_checkpoint, cfg.model_config)
     return "initialized from scratch"
 
+  def _prepare_output(self):
+    """Creates output_dir, writes the config; once every check passed."""
+    cfg = self.config
+    try:
+      tf.io.gfile.makedirs(self.checkpoint_dir)
+      if self.is_chief:
+        cfg.model_config.to_json_file(os.path.join(cfg.output_dir,
+                                                   _config_name(cfg.family)))
+        _drop_metrics_after(os.path.join(cfg.output_dir, METRICS_FILE),
+                            self.global_step)
+    except tf.errors.OpError as e:
+      raise PretrainingError(f"--output_dir={cfg.output_dir}: cannot write: "
+                             f"{_first_line(e)}") from None
+
+  def _save(self, step):
+    """Writes checkpoint `step`; on failure removes what it left, one line."""
+    try:
+      self.manager.save(checkpoint_number=step)
+    except BaseException as e:  # also KeyboardInterrupt / SIGTERM
+      _remove_partial_checkpoint(self.checkpoint_dir, step)
+      if isinstance(e, tf.errors.OpError):
+        raise PretrainingError(
+            f"{self.checkpoint_dir}: cannot write checkpoint ckpt-{step}: "
+            f"{_first_line(e)} (nothing of it kept; the run resumes from the "
+            "previous checkpoint)") from None
+      raise
+
   # ------------------------------------------------------------ training
   def train(self) -> Dict[str, float]:
-    """Trains to num_train_steps (or stop_after_steps); returns last metrics."""
+    """Trains to num_train_steps (or stop_after_steps); returns last metrics.
+
+    Every check (inputs, checkpoint, shapes) runs before anything is written
+    to output_dir. The data position is restored from the step alone (see
+    `inputs.RecordOrder`): the same batches as an uninterrupted run, at a
+    cost that does not grow with the step, under every strategy.
+    """
     cfg = self.config
-    tf.io.gfile.makedirs(self.checkpoint_dir)
-    if self.is_chief:
-      cfg.model_config.to_json_file(os.path.join(cfg.output_dir,
-                                                 _config_name(cfg.family)))
-    self.train_iterator = iter(self._dataset(cfg.input_file,
-                                             cfg.train_batch_size, True))
-    # The iterators of the default and one-device strategies are saved in
-    # the checkpoint; distributed ones (Mirrored, TPU, multi-worker) cannot
-    # be, so their data position is restored by passing over the batches of
-    # the steps already taken, in the same (seeded) order.
-    saveable = isinstance(self.train_iterator,
-                          tf.__internal__.tracking.Trackable)
-    print(f"[pretrain] {self.restore_or_initialize(with_iterator=saveable)}",
-          flush=True)
-    if not saveable and self.global_step:
-      self.train_iterator = iter(self._dataset(
-          cfg.input_file, cfg.train_batch_size, True,
-          skip_steps=self.global_step))
+    self._shards(cfg.input_file)
+    message = self.restore_or_initialize()
+    self.train_iterator = iter(self._dataset(
+        cfg.input_file, cfg.train_batch_size, True,
+        skip_steps=self.global_step))
+    self._prepare_output()
+    print(f"[pretrain] {message}", flush=True)
     print(f"[pretrain] {self._describe()}", flush=True)
     writer = self._summary_writer("train")
     last = {}
@@ -352,8 +417,20 @@ class Trainer:
       next_save = (step // cfg.save_checkpoints_steps + 1) * cfg.save_checkpoints_steps
       n = min(cfg.iterations_per_loop, next_save - step, stop_at - step)
       start = time.time()
-      sums = self._train_loop_fn(self.train_iterator, tf.constant(n))
-      sums = {k: float(v.numpy()) for k, v in sums.items()}
+      try:
+        sums = self._train_loop_fn(self.train_iterator, tf.constant(n))
+        sums = {k: float(v.numpy()) for k, v in sums.items()}
+      except tf.errors.DataLossError as e:
+        raise PretrainingError(self._damaged_input(e)) from None
+      except tf.errors.InvalidArgumentError as e:
+        if inputs.VOCAB_CHECK not in str(e) and "is not in [0, " not in str(e):
+          raise
+        raise PretrainingError(
+            f"--input_file={cfg.input_file}: a record near step "
+            f"{self.global_step + 1} holds a token id outside the model's "
+            f"vocab_size={cfg.model_config.vocab_size}; records made with "
+            "another vocabulary?"
+            ) from None
       elapsed = time.time() - start
       step = self.global_step
       last = objectives.summarize(cfg.family, sums, cfg.discriminator_weight)
@@ -362,17 +439,27 @@ class Trainer:
                   step=step)
       self._log(writer, last, step)
       if step % cfg.save_checkpoints_steps == 0 or step >= stop_at:
-        self.manager.save(checkpoint_number=step)
+        self._save(step)
     writer.flush()
     return last
+
+  def _damaged_input(self, error) -> str:
+    """One line naming the damaged shard (found by reading them through)."""
+    found = inputs.find_damaged_record(self._shards(self.config.input_file))
+    if found:
+      return f"{found}; the run resumes from step {self._last_saved()}"
+    return (f"--input_file={self.config.input_file}: damaged record "
+            f"({_first_line(error)})")
+
+  def _last_saved(self) -> int:
+    latest = self.manager.latest_checkpoint if self.manager else None
+    return int(latest.rsplit("-", 1)[1]) if latest else 0
 
   def evaluate(self) -> Dict[str, float]:
     """max_eval_steps batches of eval_input_file; writes eval_results.txt."""
     cfg = self.config
     if self.checkpoint is None:
-      tf.io.gfile.makedirs(self.checkpoint_dir)
-      print(f"[pretrain] {self.restore_or_initialize(with_iterator=False)}",
-            flush=True)
+      print(f"[pretrain] {self.restore_or_initialize()}", flush=True)
     replicas = self.strategy.num_replicas_in_sync
     if cfg.eval_batch_size % replicas:
       raise PretrainingError(f"--eval_batch_size={cfg.eval_batch_size} must "
@@ -456,6 +543,54 @@ def _dropout_generators(model):
 
 def _config_name(family: str) -> str:
   return "albert_config.json" if family == "albert" else "bert_config.json"
+
+
+def _first_line(e: BaseException) -> str:
+  return inputs._first_line(e)  # pylint: disable=protected-access
+
+
+def _drop_metrics_after(path: str, step: int):
+  """Keeps the rows of metrics.jsonl up to `step` (the resumed one).
+
+  Rows logged after the last checkpoint (a run killed before its next
+  checkpoint, or one whose checkpoint failed) are logged again by the
+  resumed run; without this they would appear twice.
+  """
+  if not tf.io.gfile.exists(path):
+    return
+  with tf.io.gfile.GFile(path, "r") as f:
+    lines = f.read().splitlines()
+  kept = []
+  for line in lines:
+    try:
+      row = json.loads(line)
+    except ValueError:
+      continue  # a row cut short by a kill
+    if isinstance(row, dict) and row.get("step", 0) <= step:
+      kept.append(line)
+  if len(kept) != len(lines):
+    _write_atomically(path, "".join(k + "\n" for k in kept))
+
+
+def _remove_partial_checkpoint(directory: str, step: int):
+  """Removes what a failed save of ckpt-<step> left (`ckpt-N_temp/`, files
+  not yet listed in the `checkpoint` state file)."""
+  prefix = os.path.join(directory, f"ckpt-{step}")
+  state = tf.train.get_checkpoint_state(directory)
+  listed = set(state.all_model_checkpoint_paths) if state else set()
+  for path in tf.io.gfile.glob(prefix + "_temp*"):
+    try:
+      tf.io.gfile.rmtree(path) if tf.io.gfile.isdir(path) else (
+          tf.io.gfile.remove(path))
+    except tf.errors.OpError:
+      pass
+  if prefix in listed or os.path.basename(prefix) in listed:
+    return
+  for path in tf.io.gfile.glob(prefix + ".*"):
+    try:
+      tf.io.gfile.remove(path)
+    except tf.errors.OpError:
+      pass
 
 
 def _write_atomically(path: str, text: str):

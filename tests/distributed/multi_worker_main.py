@@ -8,14 +8,14 @@ biom_tf.training.strategy, as `run_pretraining --strategy=multi_worker` does);
 without, under the default strategy on one CPU. Either way it trains the same
 tiny BERT (no dropout, so every run is deterministic) with the real Trainer.
 
-The input pipeline is the one thing replaced: biom_tf's pipeline shuffles
-each worker's shard, so one worker and two workers legitimately see different
-examples per step. Here the records are read in order, cut into per-replica
-batches, and batch k goes to pipeline k mod n: at every step the n pipelines
-together read exactly the global batch one pipeline reads alone, which is what
-makes the weights comparable. The file holds exactly one global batch, read
-again at every step, so that a restarted input (see below) reads what an
-uninterrupted one would.
+The input pipeline is biom_tf's own, on one file of 21 records (fewer files
+than workers): all pipelines read one seeded stream and each takes every
+n-th record, so at every step n workers together train on the global batch
+one worker reads alone, which is what makes the weights comparable. The
+resumed job restores its data position from the step alone
+(`inputs.RecordOrder`). With --count_reads_at_step=N, the process then
+builds the training input as a run resuming at step N would and prints how
+many records it read to give the first batch.
 """
 import json
 import os
@@ -37,12 +37,16 @@ flags.DEFINE_string("weights_out", None,
                     "each checkpoint go to X-stepN.npz.")
 flags.DEFINE_integer("steps", 4, "num_train_steps.")
 flags.DEFINE_integer("global_batch", 8, "train_batch_size.")
+flags.DEFINE_integer("count_reads_at_step", 0,
+                     "After training: records read to give the first batch "
+                     "of a run resuming at this step (0: skip).")
 flags.DEFINE_integer("kill_after_step", 0,
                      "SIGKILL this process right after the checkpoint of "
                      "this step is written (0: never).")
 FLAGS = flags.FLAGS
 
 SEQ, PRED, VOCAB = 16, 4, 64
+RECORDS = 21  # not a multiple of the batch: epochs end inside batches
 
 
 def tiny_config() -> ModelConfig:
@@ -81,24 +85,6 @@ def write_records(path, records):
           features=tf.train.Features(feature=feature)).SerializeToString())
 
 
-def in_order_dataset(strategy, path, global_batch, skip_steps=0):
-  import tensorflow as tf
-  from biom_tf import features
-
-  spec = features.pretraining_feature_spec("bert", SEQ, PRED)
-
-  def dataset_fn(context):
-    per_replica = context.get_per_replica_batch_size(global_batch)
-    d = tf.data.TFRecordDataset(path).repeat()
-    d = d.batch(per_replica, drop_remainder=True)
-    d = d.shard(context.num_input_pipelines, context.input_pipeline_id)
-    d = d.skip(skip_steps)
-    return d.map(lambda s: features.to_model_inputs(
-        tf.io.parse_example(s, spec)))
-
-  return strategy.distribute_datasets_from_function(dataset_fn)
-
-
 def dump_weights(trainer, path):
   """Trainable weights and the step, to an .npz (renamed into place)."""
   weights = {f"{i}:{v.name}": v.numpy()
@@ -117,7 +103,7 @@ def main(argv):
   task = json.loads(os.environ["TF_CONFIG"])["task"]["index"] if multi else 0
   tf.io.gfile.makedirs(FLAGS.output_dir)
   data = os.path.join(FLAGS.output_dir, "data.tfrecord")
-  write_records(data, FLAGS.global_batch)
+  write_records(data, RECORDS)
 
   config = pretrain.PretrainingConfig(
       model_config=tiny_config(), output_dir=FLAGS.output_dir,
@@ -126,9 +112,6 @@ def main(argv):
       num_train_steps=FLAGS.steps, num_warmup_steps=1,
       save_checkpoints_steps=2, iterations_per_loop=2, jit_compile=False)
   trainer = pretrain.Trainer(config, strategy)
-  trainer._dataset = (  # pylint: disable=protected-access
-      lambda input_file, global_batch, is_training, skip_steps=0:
-      in_order_dataset(strategy, input_file, global_batch, skip_steps))
 
   save = tf.train.CheckpointManager.save
 
@@ -147,6 +130,16 @@ def main(argv):
   trainer.train()
   dump_weights(trainer, FLAGS.weights_out)
   print(f"[worker {task}] done at step {trainer.global_step}", flush=True)
+  if FLAGS.count_reads_at_step:
+    from tests.training.read_counter import ReadCounter  # pylint: disable=g-import-not-at-top
+    with ReadCounter() as counter:
+      dataset = trainer._dataset(  # pylint: disable=protected-access
+          data, FLAGS.global_batch, True,
+          skip_steps=FLAGS.count_reads_at_step)
+      next(iter(dataset))
+      read = counter.count
+    print(f"[worker {task}] records read to resume at step "
+          f"{FLAGS.count_reads_at_step}: {read}", flush=True)
 
 
 if __name__ == "__main__":

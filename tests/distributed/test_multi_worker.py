@@ -12,7 +12,8 @@ end. The runs are:
            step-2 checkpoint, then worker 0 is killed too, as a scheduler
            restarts a job whose worker died
   resumed  the same job started again in the same folders: it must resume at
-           step 2 and finish
+           step 2 and finish; then each worker builds the input of a run
+           resuming at step 100,000 and counts the records read
 
 Two workers must give one worker's weights both before the kill (step 2) and
 after the resume (step 4). `one` and `job` run at the same time (the CPU is
@@ -36,6 +37,9 @@ pytestmark = pytest.mark.slow
 STEPS = 4
 KILL_AFTER = 2
 TIMEOUT = 240
+LATE_STEP = 100000
+# Records per global batch, and in the one input file (multi_worker_main).
+GLOBAL_BATCH, RECORDS, SHUFFLE_BLOCK = 8, 21, 100
 
 
 def _free_ports(n):
@@ -61,13 +65,14 @@ def _start(output_dir, weights_out, log, tf_config=None, extra=()):
       cwd=REPO_ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
 
 
-def _start_job(root, log_name, kill_worker_1_after=0):
+def _start_job(root, log_name, kill_worker_1_after=0, extra_flags=()):
   """The two workers of the job (folders root/job/worker<i>)."""
   ports = _free_ports(2)
   cluster = {"worker": [f"localhost:{p}" for p in ports]}
   procs = []
   for i in range(2):
     extra = [f"--kill_after_step={kill_worker_1_after}"] if i == 1 else []
+    extra += list(extra_flags)
     procs.append(_start(
         os.path.join(root, "job", f"worker{i}"),
         os.path.join(root, f"job{i}.npz"),
@@ -128,7 +133,9 @@ def runs(tmp_path_factory):
     codes["killed"][0] = _wait(job[0])
     codes["one"] = _wait(one)
 
-    resumed = _start_job(root, "resumed")  # the same folders
+    resumed = _start_job(  # the same folders
+        root, "resumed",
+        extra_flags=[f"--count_reads_at_step={LATE_STEP}"])
     started += resumed
     codes["resumed"] = [_wait(p) for p in resumed]
   finally:
@@ -189,3 +196,19 @@ def test_only_the_chief_writes_the_output_dir(runs):
   for name in ("metrics.jsonl", "bert_config.json", "train", "checkpoint"):
     assert not os.path.exists(os.path.join(other, name)), name
   assert os.path.exists(os.path.join(other, "worker-1", f"ckpt-{STEPS}.index"))
+
+
+def test_resuming_late_reads_a_constant_number_of_records(runs):
+  """Each worker's input at step 100,000 reads at most the file once through
+  (to reach the offset in it), the shuffle blocks around the position and
+  what the prefetch buffers take: far from the 800,000 records that reading
+  and discarding the trained batches would cost."""
+  root, codes = runs
+  assert codes["resumed"] == [0, 0], _log(root, "resumed0")[-3000:]
+  for i in range(2):
+    log = _log(root, f"resumed{i}")
+    marker = f"records read to resume at step {LATE_STEP}: "
+    assert marker in log, log[-3000:]
+    read = int(log.split(marker)[1].split()[0])
+    assert 0 < read <= RECORDS + 3 * SHUFFLE_BLOCK + 8 * GLOBAL_BATCH, read
+    assert read < LATE_STEP * GLOBAL_BATCH / 1000

@@ -123,7 +123,7 @@ def test_corpus_to_export_on_ram_filesystem(ram_root, tmp_path, monkeypatch):
 
 def test_convert_checkpoint_writes_to_ram_filesystem(ram_root, tmp_path,
                                                      monkeypatch):
-  from biom_tf import export  # pylint: disable=import-outside-toplevel
+  from biom_tf.checkpoints import convert as export  # pylint: disable=import-outside-toplevel
   monkeypatch.chdir(tmp_path)
   vocab = SPECIAL + sorted(set(WORDS)) + ["."]
   _write(f"{ram_root}/vocab.txt", "\n".join(vocab) + "\n")

@@ -13,10 +13,10 @@ import pytest
 
 import biom_tf  # noqa: F401
 
-from biom_tf import configs
-from biom_tf import export
-from biom_tf import models
+from biom_tf.checkpoints import convert
 from biom_tf.checkpoints import tf1
+from biom_tf import configs
+from biom_tf import models
 from tests.conftest import REPO_ROOT
 from tests.export.conftest import WORDPIECE_VOCAB
 
@@ -31,8 +31,8 @@ def bert_tf1(tmp_path_factory, vocab_file):
   config = configs.ModelConfig(family="bert", **TINY)
   model = models.build_pretrainer(config)
   directory = tmp_path_factory.mktemp("bert-tf1")
-  loaded = export.LoadedModel(model, config, vocab_file=vocab_file)
-  return export.write(loaded, str(directory / "out"), "tf1")
+  loaded = convert.LoadedModel(model, config, vocab_file=vocab_file)
+  return convert.write(loaded, str(directory / "out"), "tf1")
 
 
 def _assert_clean_failure(tmp_path, error_type, fn, *args, match, **kwargs):
@@ -47,7 +47,7 @@ def _assert_clean_failure(tmp_path, error_type, fn, *args, match, **kwargs):
 
 def test_wrong_family(tmp_path, bert_tf1):
   _assert_clean_failure(
-      tmp_path, tf1.CheckpointError, export.export, "albert",
+      tmp_path, tf1.CheckpointError, convert.export, "albert",
       os.path.join(bert_tf1, "bert_model.ckpt"), "tf1", output_format="tf1",
       match="names are those of a bert checkpoint, not albert")
 
@@ -58,7 +58,7 @@ def test_config_checkpoint_shape_mismatch(tmp_path, bert_tf1):
       str(wrong))
   (tmp_path / "work").mkdir()
   _assert_clean_failure(
-      tmp_path / "work", tf1.CheckpointError, export.export, "bert", bert_tf1,
+      tmp_path / "work", tf1.CheckpointError, convert.export, "bert", bert_tf1,
       "tf1", output_format="hf", config_file=str(wrong),
       match=r"do not match the bert config: .* has shape \[\d+, 16\], expected "
             r"\[\d+, 8\]")
@@ -71,10 +71,10 @@ def test_missing_vocab(tmp_path, bert_tf1):
     if name != "vocab.txt":
       os.link(os.path.join(bert_tf1, name), no_vocab / name)
   (tmp_path / "work").mkdir()
-  _assert_clean_failure(tmp_path / "work", export.ExportError, export.export,
+  _assert_clean_failure(tmp_path / "work", convert.ExportError, convert.export,
                         "bert", str(no_vocab), "tf1", output_format="hf",
                         match="needs the vocabulary")
-  _assert_clean_failure(tmp_path / "work", export.ExportError, export.export,
+  _assert_clean_failure(tmp_path / "work", convert.ExportError, convert.export,
                         "bert", str(no_vocab), "tf1", output_format="hf",
                         vocab_file=str(tmp_path / "absent.txt"),
                         match="absent.txt: file not found")
@@ -94,14 +94,14 @@ def _hf_dir(tmp_path, model_type, weights_name):
 
 def test_pickle_only_hf_directory_is_refused(tmp_path):
   hf_dir = _hf_dir(tmp_path, "bert", "pytorch_model.bin")
-  _assert_clean_failure(tmp_path / "work", tf1.CheckpointError, export.export,
+  _assert_clean_failure(tmp_path / "work", tf1.CheckpointError, convert.export,
                         "bert", hf_dir, "hf", output_format="tf1",
                         match="only pytorch_model.bin .* not read for safety")
 
 
 def test_hf_directory_of_another_family(tmp_path):
   hf_dir = _hf_dir(tmp_path, "bert", "model.safetensors")
-  _assert_clean_failure(tmp_path / "work", tf1.CheckpointError, export.export,
+  _assert_clean_failure(tmp_path / "work", tf1.CheckpointError, convert.export,
                         "electra", hf_dir, "hf", output_format="tf1",
                         match="model_type='bert' is not a 'electra' model")
 
@@ -110,9 +110,9 @@ def test_failure_while_writing_leaves_nothing(tmp_path, vocab_file):
   from biom_tf.models import heads  # pylint: disable=import-outside-toplevel
   config = configs.ModelConfig(family="bert", **TINY)
   model = heads.build_finetuning_model(config, "token", 3)
-  loaded = export.LoadedModel(model, config, "token", 3, vocab_file=vocab_file)
-  _assert_clean_failure(tmp_path, export.ExportError,
-                        lambda output: export.write(loaded, output, "tf1"),
+  loaded = convert.LoadedModel(model, config, "token", 3, vocab_file=vocab_file)
+  _assert_clean_failure(tmp_path, convert.ExportError,
+                        lambda output: convert.write(loaded, output, "tf1"),
                         match="writes pretraining checkpoints")
 
 
@@ -120,8 +120,8 @@ def test_existing_output_is_not_overwritten(tmp_path, bert_tf1):
   output = tmp_path / "out"
   output.mkdir()
   (output / "keep.txt").write_text("x")
-  with pytest.raises(export.ExportError, match="already exists"):
-    export.export("bert", bert_tf1, "tf1", str(output), "hf")
+  with pytest.raises(convert.ExportError, match="already exists"):
+    convert.export("bert", bert_tf1, "tf1", str(output), "hf")
   assert os.listdir(output) == ["keep.txt"]
 
 

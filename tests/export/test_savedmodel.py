@@ -8,10 +8,10 @@ import biom_tf  # noqa: F401
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the ops the SavedModel uses)
 
+from biom_tf.checkpoints import convert
 from biom_tf import configs
-from biom_tf import export
-from biom_tf import tokenization
 from biom_tf.models import heads
+from biom_tf import tokenization
 from tests.export.conftest import TEXTS
 from tests.export.conftest import WORDPIECE_VOCAB
 from tests.oracle_helpers import randomize
@@ -52,9 +52,9 @@ def test_savedmodel_from_text(tmp_path, family, head, vocab_file,
   if head:
     model = randomize(heads.build_finetuning_model(config, head, 3))
   else:
-    model = randomize(export.build_model(config))
-  loaded = export.LoadedModel(model, config, head, 3 if head else 0, **vocab)
-  out = export.write(loaded, str(tmp_path / "sm"), "savedmodel")
+    model = randomize(convert.build_model(config))
+  loaded = convert.LoadedModel(model, config, head, 3 if head else 0, **vocab)
+  out = convert.write(loaded, str(tmp_path / "sm"), "savedmodel")
 
   inputs = _packed(tokenizer, TEXTS)
   restored = tf.saved_model.load(out)

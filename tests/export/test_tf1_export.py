@@ -1,6 +1,6 @@
 """TF1 export through the tool's library path, read by transformers' TF1 readers.
 
-A random tiny model goes biom → tf1 with `export.export` (what
+A random tiny model goes biom → tf1 with `convert.export` (what
 tools/convert_checkpoint.py calls): the directory must hold the original
 layout (checkpoint, config, vocabulary), transformers 4.57.6's
 `load_tf_weights_in_bert/albert/electra` must fill every parameter of a
@@ -19,8 +19,8 @@ import pytest
 import biom_tf  # noqa: F401
 import tensorflow as tf
 
+from biom_tf.checkpoints import convert
 from biom_tf import configs
-from biom_tf import export
 from biom_tf import models
 from biom_tf import tokenization
 from tests.export.conftest import WORDPIECE_VOCAB
@@ -89,9 +89,9 @@ def _export_random(tmp_path, family, vocab_file, spm_model_file):
            "electra": {"embedding_size": 16, "generator_hidden_size": 0.5}}[family]
   config = configs.ModelConfig(family=family, vocab_size=size, **TINY, **extra)
   ours = randomize(models.build_pretrainer(config))
-  biom_dir = export.write(export.LoadedModel(ours, config, **vocab),
-                          str(tmp_path / "biom"), "biom")
-  out = export.export(family, biom_dir, "biom", str(tmp_path / "tf1"), "tf1")
+  biom_dir = convert.write(convert.LoadedModel(ours, config, **vocab),
+                           str(tmp_path / "biom"), "biom")
+  out = convert.export(family, biom_dir, "biom", str(tmp_path / "tf1"), "tf1")
   assert sorted(os.listdir(out)) == LAYOUT[family]
   return ours, config, out
 
@@ -131,8 +131,8 @@ def test_bert_albert_tf1_export_reads_in_transformers(tmp_path, family,
          else want.sop_logits, "sentence_logits")
 
   # TF1 → biom → TF1: same names, same bits; config and vocabulary carried.
-  again = export.export(family, os.path.join(out, prefix), "tf1",
-                        str(tmp_path / "tf1-again"), "tf1")
+  again = convert.export(family, os.path.join(out, prefix), "tf1",
+                         str(tmp_path / "tf1-again"), "tf1")
   _assert_same_checkpoint(os.path.join(out, prefix), os.path.join(again, prefix))
   assert sorted(os.listdir(again)) == LAYOUT[family]
   for name in LAYOUT[family]:
@@ -192,5 +192,6 @@ def test_electra_tf1_export_reads_in_transformers(tmp_path, vocab_file,
          np.take_along_axis(want_gen, inputs["masked_lm_positions"][:, :, None],
                             axis=1), "generator mlm_logits")
 
-  again = export.export("electra", prefix, "tf1", str(tmp_path / "again"), "tf1")
+  again = convert.export("electra", prefix, "tf1", str(tmp_path / "again"),
+                         "tf1")
   _assert_same_checkpoint(prefix, os.path.join(again, "model.ckpt"))

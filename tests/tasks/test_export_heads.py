@@ -1,8 +1,8 @@
 """A fine-tuned model exports to the matching Hugging Face head and to a
 SavedModel (text in, logits out; labels by label_map.json).
 
-The export itself is `biom_tf.export` (another module); these tests check
-that what fine-tuning saves is what it reads, and that the exported heads
+The export itself is `biom_tf.checkpoints.convert` (another module); these
+tests check that what fine-tuning saves is what it reads, and that the exported heads
 compute what ours do: transformers is the independent oracle."""
 import json
 import os
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from biom_tf import export
+from biom_tf.checkpoints import convert
 from biom_tf.models import heads
 from biom_tf.tasks import get_task
 from biom_tf.tasks.ner import Sentence
@@ -62,7 +62,7 @@ def test_hf_head_matches(tmp_path, vocab_file, tokenizer, family, task_name,
                                    vocab_file)
   with open(os.path.join(directory, "finetune_config.json")) as f:
     assert json.load(f)["hf_architecture"] == hf_class
-  out = export.export(family, directory, "biom", str(tmp_path / "hf"), "hf")
+  out = convert.export(family, directory, "biom", str(tmp_path / "hf"), "hf")
   hf_model = getattr(transformers, hf_class).from_pretrained(out).eval()
   ids = [tokenizer.cls_id] + tokenizer.encode("the breast cancer cells") + [
       tokenizer.sep_id]
@@ -89,8 +89,8 @@ def test_hf_head_matches(tmp_path, vocab_file, tokenizer, family, task_name,
 def test_savedmodel_text_in_labels_out(tmp_path, vocab_file, tokenizer):
   labels = ["O", "B-Disease", "I-Disease"]
   model, _, directory = _save(tmp_path, "bert", "ner", labels, vocab_file)
-  out = export.export("bert", directory, "biom", str(tmp_path / "sm"),
-                      "savedmodel")
+  out = convert.export("bert", directory, "biom", str(tmp_path / "sm"),
+                       "savedmodel")
   import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
   loaded = tf.saved_model.load(out)
   text = "the breast cancer cells"

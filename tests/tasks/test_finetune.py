@@ -72,9 +72,19 @@ def test_ner_end_to_end_through_the_tool(ner_dir, config_file, vocab_file,
       "--num_train_epochs=4", "--warmup_proportion=0.1", "--seeds=1,2"],
       capsys)
   assert rc == 0, stderr
-  assert "ner test f1:" in stdout
   with open(os.path.join(out, "eval_results.json")) as f:
     results = json.load(f)
+  # The printed score is the JSON's, in the same unit, and says which.
+  assert results["unit"] == "fraction"
+  line = [l for l in stdout.splitlines() if l.startswith("ner test f1 = ")]
+  assert len(line) == 1 and "(fraction, 0 to 1;" in line[0], stdout
+  printed = float(line[0].split(" = ")[1].split(" ± ")[0])
+  assert printed == round(results["mean"]["test"]["f1"], 4)
+  # Its own progress lines, and which vocabulary and casing it used.
+  assert f"vocabulary {vocab_file}, do_lower_case=true" in stdout
+  assert "seed 2: step 40/40 (epoch 4.0/4) loss " in stdout
+  assert f"seed 2: devel f1={results['runs']['seed_2']['devel']['f1']:.4f}" \
+      in stdout
   assert set(results["runs"]) == {"seed_1", "seed_2"}
   tests = [results["runs"][s]["test"]["f1"] for s in ("seed_1", "seed_2")]
   # The toy task is learnable: a tiny model from scratch gets it right.
@@ -116,6 +126,22 @@ def test_ner_end_to_end_through_the_tool(ner_dir, config_file, vocab_file,
     np.testing.assert_array_equal(a.numpy(), b.numpy())
   assert not np.array_equal(fresh.classifier.kernel.numpy(),
                             restored.classifier.kernel.numpy())
+  # The originals' flags: --do_train=false --do_predict scores the
+  # fine-tuned model as it is (BioBERT's run_ner.py --task_name=NER), the
+  # test split only; its vocabulary and casing come from the model's
+  # directory.
+  scored = str(tmp_path / "scored")
+  rc, _, stderr = run_tool([
+      "--task_name=NER", f"--data_dir={ner_dir}", f"--output_dir={scored}",
+      f"--init_checkpoint={model_dir}", "--do_train=false",
+      "--do_predict=true", "--max_seq_length=32", "--predict_batch_size=8"],
+      capsys)
+  assert rc == 0, stderr
+  with open(os.path.join(scored, "eval_results.json")) as f:
+    rescored = json.load(f)
+  assert set(rescored["runs"]["seed_1"]) == {"test"}
+  assert rescored["runs"]["seed_1"]["test"]["f1"] == pytest.approx(tests[0])
+  assert rescored["settings"]["do_lower_case"] is True
 
 
 def test_bad_input_is_one_line_and_writes_nothing(ner_dir, config_file,
@@ -153,7 +179,7 @@ def test_bad_input_is_one_line_and_writes_nothing(ner_dir, config_file,
     assert rc == 1
     assert stderr.startswith("run_finetuning: error: ") and expected in stderr
     assert stderr.count("\n") == 1 and "Traceback" not in stderr
-    assert not os.path.exists(os.path.join(out, "eval_results.json"))
+    assert not os.path.exists(out)  # nothing written: no empty seed_1/
 
 
 def test_config_found_beside_the_checkpoint(tmp_path, vocab_file):
@@ -221,3 +247,171 @@ def test_step_clips_the_true_gradient_norm():
   merged = finetune.merge_duplicate_rows(raw)
   assert np.linalg.norm(merged.values.numpy()) == pytest.approx(3.0)
   assert np.linalg.norm(raw.values.numpy()) == pytest.approx(np.sqrt(3.0))
+
+
+def _tool_args(ner_dir, config_file, vocab_file, out, *more):
+  return (["--task=ner", f"--data_dir={ner_dir}", f"--output_dir={out}",
+           f"--config_file={config_file}", f"--vocab_file={vocab_file}",
+           "--max_seq_length=32", "--train_batch_size=32",
+           "--num_train_epochs=1", "--save_model=false"] + list(more))
+
+
+@pytest.mark.slow
+def test_results_merge_into_an_existing_output_dir(ner_dir, config_file,
+                                                   vocab_file, tmp_path,
+                                                   capsys):
+  """Earlier seeds are kept, a rerun seed replaced, mean/std over all."""
+  out = str(tmp_path / "out")
+  path = os.path.join(out, "eval_results.json")
+  rc, _, stderr = run_tool(_tool_args(ner_dir, config_file, vocab_file, out,
+                                      "--seeds=1"), capsys)
+  assert rc == 0, stderr
+  with open(path) as f:
+    first = json.load(f)
+  # A stand-in for an earlier seed 2 whose score the rerun must replace.
+  first["runs"]["seed_2"] = {"devel": {"f1": -1.0}, "test": {"f1": -1.0}}
+  with open(path, "w") as f:
+    json.dump(first, f)
+  rc, stdout, stderr = run_tool(_tool_args(ner_dir, config_file, vocab_file,
+                                           out, "--seeds=2"), capsys)
+  assert rc == 0, stderr
+  with open(path) as f:
+    merged = json.load(f)
+  assert list(merged["runs"]) == ["seed_1", "seed_2"]
+  assert merged["runs"]["seed_1"] == first["runs"]["seed_1"]
+  assert merged["runs"]["seed_2"]["test"]["f1"] >= 0
+  assert merged["settings"]["seeds"] == [1, 2]
+  scores = [merged["runs"][s]["test"]["f1"] for s in merged["runs"]]
+  assert merged["mean"]["test"]["f1"] == pytest.approx(np.mean(scores))
+  assert merged["std"]["test"]["f1"] == pytest.approx(np.std(scores))
+  assert "over 2 seed(s)" in stdout
+  # Seeds run with other settings are not mixed in: one line, file kept.
+  rc, _, stderr = run_tool(_tool_args(ner_dir, config_file, vocab_file, out,
+                                      "--seeds=4", "--learning_rate=1e-3"),
+                           capsys)
+  assert rc == 1 and stderr.count("\n") == 1
+  assert "learning_rate=5e-05, this run has learning_rate=0.001" in stderr
+  with open(path) as f:
+    assert json.load(f) == merged
+  assert not os.path.exists(os.path.join(out, "seed_4"))
+  assert sorted(os.listdir(out)) == ["eval_results.json", "seed_1", "seed_2"]
+
+
+def test_original_flags(ner_dir, config_file, vocab_file):
+  """google-research/bert, BioBERT and BlueBERT flags, their meaning kept."""
+  def settings(*argv):
+    with flagsaver.flagsaver():
+      FLAGS(["run_finetuning", f"--data_dir={ner_dir}", "--output_dir=/x",
+             f"--vocab_file={vocab_file}"] + list(argv))
+      return run_finetuning.settings_from_flags()
+  s = settings("--task_name=NER", f"--bert_config_file={config_file}",
+               "--do_train=true", "--do_predict=true", "--use_tpu=false",
+               "--master=grpc://10.0.0.2:8470", "--num_tpu_cores=8",
+               "--save_checkpoints_steps=1000", "--iterations_per_loop=1000")
+  assert (s.task, s.do_train, s.do_eval, s.do_predict) == ("ner", True,
+                                                           False, True)
+  assert s.strategy == "default" and s.tpu_name == "grpc://10.0.0.2:8470"
+  assert s.num_tpu_cores == 8
+  s = settings("--task_name=GAD", f"--bert_config_file={config_file}")
+  assert s.task == "gad"  # its negative class "0" is the task's own
+  s = settings("--task_name=polysearch", f"--bert_config_file={config_file}")
+  assert (s.task, s.negative_label) == ("relation", "0")
+  assert (s.do_train, s.do_eval, s.do_predict) == (True, True, True)
+  s = settings("--task_name=ddi13", f"--config_file={config_file}",
+               "--use_tpu", "--tpu_name=my-tpu")
+  assert (s.task, s.strategy, s.tpu_name) == ("ddi", "tpu", "my-tpu")
+  s = settings("--task_name=sts", f"--albert_config_file={config_file}")
+  assert s.task == "biosses" and s.config.family == "albert"
+  # BlueBERT's STS command: --do_test is its --do_predict.
+  s = settings("--task_name=sts", f"--bert_config_file={config_file}",
+               "--do_train=true", "--do_eval=false", "--do_test=true")
+  assert (s.do_train, s.do_eval, s.do_predict) == (True, False, True)
+  for argv, expected in [
+      (["--task_name=cola"], "--task_name=cola: expected one of"),
+      (["--task_name=ner", "--task=hoc"], "--task=hoc contradicts"),
+      (["--task=ner", "--use_tpu", "--strategy=mirrored"],
+       "--use_tpu contradicts --strategy=mirrored")]:
+    with pytest.raises(ValueError, match=expected):
+      settings(f"--config_file={config_file}", *argv)
+  with pytest.raises(ValueError, match="at least one of do_train"):
+    finetune.run_finetuning(settings(
+        "--task=ner", f"--config_file={config_file}", "--do_train=false",
+        "--do_eval=false", "--max_seq_length=32"))
+
+
+@pytest.fixture(scope="module")
+def cased_checkpoints(tmp_path_factory):
+  """One random tiny BERT as a Hugging Face directory (cased vocab.txt and
+  tokenizer_config.json) and as a TF1 checkpoint with a cased vocab.txt and
+  bert_config.json beside it: what researchers download."""
+  from biom_tf import models  # pylint: disable=g-import-not-at-top
+  from biom_tf.checkpoints import huggingface  # pylint: disable=g-import-not-at-top
+  from biom_tf.checkpoints import tf1  # pylint: disable=g-import-not-at-top
+  from tests.tasks import conftest  # pylint: disable=g-import-not-at-top
+  config = tiny_config()
+  vocab = (conftest.SPECIALS + sorted(set(conftest.WORDS)) + conftest.PIECES +
+           ["The", "Patient", "Fever"])
+  assert len(vocab) <= config.vocab_size
+  model = models.build_pretrainer(config)
+  root = tmp_path_factory.mktemp("checkpoints")
+  hf_dir, tf1_dir = root / "hf", root / "tf1"
+  hf_dir.mkdir()
+  tf1_dir.mkdir()
+  huggingface.save_hf_model(model, str(hf_dir), config)
+  tf1.save_tf1_checkpoint(model, str(tf1_dir / "bert_model.ckpt"), config)
+  config.to_json_file(str(tf1_dir / "bert_config.json"))
+  for directory in (hf_dir, tf1_dir):
+    (directory / "vocab.txt").write_text("\n".join(vocab) + "\n")
+  (hf_dir / "tokenizer_config.json").write_text(
+      json.dumps({"do_lower_case": False, "model_max_length": 64}))
+  return str(hf_dir), str(tf1_dir / "bert_model.ckpt")
+
+
+def test_vocabulary_and_casing_come_with_the_checkpoint(cased_checkpoints):
+  hf_dir, tf1_prefix = cased_checkpoints
+  tf1_dir = os.path.dirname(tf1_prefix)
+  def resolve(init, **kw):
+    return finetune.resolve_tokenizer(finetune.FinetuneSettings(
+        task="ner", data_dir="", output_dir="", config=tiny_config(),
+        init_checkpoint=init, **kw))
+  s = resolve(hf_dir)
+  assert s.vocab_file == os.path.join(hf_dir, "vocab.txt")
+  assert s.do_lower_case is False  # tokenizer_config.json
+  s = resolve(tf1_prefix)
+  assert s.vocab_file == os.path.join(tf1_dir, "vocab.txt")
+  assert s.do_lower_case is False  # the vocabulary has 'The'
+  with pytest.raises(ValueError, match=(
+      r"do_lower_case=true contradicts the checkpoint: .*tokenizer_config.json "
+      r"says do_lower_case=false")):
+    resolve(hf_dir, do_lower_case=True)
+  with pytest.raises(ValueError, match=r"vocab.txt is cased"):
+    resolve(tf1_prefix, do_lower_case=True)
+  with pytest.raises(ValueError, match="no vocabulary: pass --vocab_file"):
+    resolve(None)
+
+
+@pytest.mark.slow
+def test_finetune_from_a_hugging_face_directory(cased_checkpoints, ner_dir,
+                                                tmp_path, capsys):
+  """No --vocab_file, --config_file or --do_lower_case: all from the HF
+  directory; a contradicting --do_lower_case is one line naming both."""
+  hf_dir, _ = cased_checkpoints
+  out = str(tmp_path / "out")
+  argv = ["--task=ner", f"--data_dir={ner_dir}", f"--init_checkpoint={hf_dir}",
+          "--max_seq_length=32", "--train_batch_size=32",
+          "--num_train_epochs=1", "--save_model=false"]
+  rc, _, stderr = run_tool(argv + [f"--output_dir={out}",
+                                   "--do_lower_case=true"], capsys)
+  assert rc == 1 and stderr.count("\n") == 1, stderr
+  assert "--do_lower_case=true contradicts the checkpoint: " in stderr
+  assert "tokenizer_config.json says do_lower_case=false" in stderr
+  assert not os.path.exists(out)
+  rc, stdout, stderr = run_tool(argv + [f"--output_dir={out}"], capsys)
+  assert rc == 0, stderr
+  vocab = os.path.join(hf_dir, "vocab.txt")
+  assert f"vocabulary {vocab}, do_lower_case=false" in stdout
+  assert f"initialized encoder from Hugging Face directory {hf_dir}" in stdout
+  with open(os.path.join(out, "eval_results.json")) as f:
+    settings = json.load(f)["settings"]
+  assert settings["vocab_file"] == vocab
+  assert settings["do_lower_case"] is False

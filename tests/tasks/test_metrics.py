@@ -167,3 +167,193 @@ def test_squad_scores_hand_computed():
                             version_2_with_negative=True)
   assert v2["exact_match"] == pytest.approx(0.5)
   assert v2["f1"] == pytest.approx((1 + 2 / 3) / 2)
+
+
+# ------------------------------------------------------- EBM PICO (BLURB)
+def test_word_level_scores_hand_computed():
+  # BLURB scores EBM PICO by macro-averaged word-level F1 over P, I, O.
+  gold = [["I-PAR", "I-PAR", "O", "I-INT"], ["I-OUT", "O"]]
+  pred = [["B-PAR", "O", "I-INT", "I-INT"], ["O", "I-OUT"]]
+  scores = metrics.word_level_scores(gold, pred, labels=["INT", "OUT", "PAR"])
+  # PAR: 1 right of 1 predicted, 2 gold → F1 2/3 (B-/I- both mean PAR).
+  # INT: 1 right of 2 predicted, 1 gold → F1 2/3.  OUT: 0 right → F1 0.
+  assert scores["per_type"]["PAR"]["precision"] == 1.0
+  assert scores["per_type"]["PAR"]["recall"] == 0.5
+  assert scores["per_type"]["INT"]["f1"] == pytest.approx(2 / 3)
+  assert scores["per_type"]["OUT"]["f1"] == 0.0
+  assert scores["macro_f1"] == pytest.approx(4 / 9)
+  # Entity level would differ: the two-word PAR span is not matched.
+  assert metrics.entity_scores(gold, pred)["f1"] != pytest.approx(4 / 9)
+  sk = pytest.importorskip("sklearn.metrics")
+  flat = lambda tags: [t.split("-")[-1] for s in tags for t in s]  # noqa: E731
+  assert scores["macro_f1"] == pytest.approx(sk.f1_score(
+      flat(gold), flat(pred), labels=["INT", "OUT", "PAR"], average="macro"))
+
+
+def test_word_level_scores_match_sklearn_random():
+  sk = pytest.importorskip("sklearn.metrics")
+  rng = random.Random(5)
+  tags = ["O", "I-PAR", "I-INT", "I-OUT"]
+  gold = [[rng.choice(tags) for _ in range(rng.randint(1, 30))]
+          for _ in range(40)]
+  pred = [[g if rng.random() < 0.5 else rng.choice(tags) for g in s]
+          for s in gold]
+  scores = metrics.word_level_scores(gold, pred, labels=["PAR", "INT", "OUT"])
+  def flat(sentences):
+    return [t[2:] if t != "O" else "O" for s in sentences for t in s]
+  assert scores["macro_f1"] == pytest.approx(sk.f1_score(
+      flat(gold), flat(pred), labels=["PAR", "INT", "OUT"], average="macro"))
+  assert scores["micro_f1"] == pytest.approx(sk.f1_score(
+      flat(gold), flat(pred), labels=["PAR", "INT", "OUT"], average="micro"))
+
+
+# ------------------------------------------------------------ HoC (BLURB)
+def test_document_multilabel_scores_hand_computed():
+  ids = ["1_s0", "1_s1", "2_s0", "3_s0"]
+  gold = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]])
+  pred = np.array([[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 1, 0]])
+  scores = metrics.document_multilabel_scores(ids, gold, pred)
+  # Pooled per PMID: doc 1 gold {0, 1} pred {0, 2}; doc 2 gold {2} pred {};
+  # doc 3 gold {} pred {1}. BLURB micro: 1 right of 3 predicted, 3 gold.
+  assert scores["num_documents"] == 3
+  assert scores["doc_micro_precision"] == pytest.approx(1 / 3)
+  assert scores["doc_micro_recall"] == pytest.approx(1 / 3)
+  assert scores["doc_micro_f1"] == pytest.approx(1 / 3)
+  # BLUE: doc 1 P 1/2 R 1/2, doc 2 P 0 (nothing predicted) R 0; doc 3 has no
+  # gold label (BLUE's script cannot score it) → mean P = mean R = 1/4.
+  assert scores["doc_example_precision"] == pytest.approx(0.25)
+  assert scores["doc_example_recall"] == pytest.approx(0.25)
+  assert scores["doc_example_f1"] == pytest.approx(0.25)
+  assert scores["doc_example_skipped"] == 1
+  sk = pytest.importorskip("sklearn.metrics")
+  doc_gold = [[1, 1, 0], [0, 0, 1], [0, 0, 0]]
+  doc_pred = [[1, 0, 1], [0, 0, 0], [0, 1, 0]]
+  assert scores["doc_micro_f1"] == pytest.approx(
+      sk.f1_score(doc_gold, doc_pred, average="micro"))
+
+
+def test_blue_example_f1_is_f_of_mean_p_and_r():
+  # BLUE's eval_hoc: F = 2 * mean(P) * mean(R) / (mean(P) + mean(R)), not the
+  # mean of per-document F1s. doc a: P 1, R 1/3; doc b: P 1/2, R 1.
+  ids = ["a_s0", "b_s0"]
+  gold = np.array([[1, 1, 1], [1, 0, 0]])
+  pred = np.array([[1, 0, 0], [1, 1, 0]])
+  scores = metrics.document_multilabel_scores(ids, gold, pred)
+  p, r = (1 + 0.5) / 2, (1 / 3 + 1) / 2
+  assert scores["doc_example_f1"] == pytest.approx(2 * p * r / (p + r))
+
+
+# --------------------------------------------------------------- BIOSSES
+def test_spearman_average_ranks_for_ties():
+  # Ranks with ties averaged: (1, 2.5, 2.5, 4) and (1.5, 1.5, 3, 4);
+  # deviations (-1.5, 0, 0, 1.5), (-1, -1, .5, 1.5): 3.75 / 4.5.
+  assert metrics.spearman([1, 2, 2, 3], [1, 1, 2, 3]) == pytest.approx(5 / 6)
+  np.testing.assert_allclose(metrics.average_ranks([3, 1, 3, 2, 3]),
+                             [4, 1, 4, 2, 4])
+
+
+def test_spearman_matches_scipy_with_ties():
+  stats = pytest.importorskip("scipy.stats")
+  rng = np.random.RandomState(1)
+  for _ in range(5):
+    gold = rng.randint(0, 5, size=60).astype(float)   # BIOSSES-like ties
+    pred = gold + rng.randint(-2, 3, size=60)
+    expected = stats.spearmanr(gold, pred).correlation
+    assert metrics.similarity_scores(gold, pred)["spearman"] == (
+        pytest.approx(expected, abs=1e-12))
+    np.testing.assert_allclose(metrics.average_ranks(pred),
+                               stats.rankdata(pred))
+
+
+# ---------------------------------------------------------------- BioASQ
+def test_merge_nbest_biobert_rule():
+  nbest = {
+      "q_001": [{"text": "IL-2.", "probability": 0.5},
+                {"text": "(IL-2)", "probability": 0.1},
+                {"text": "p53", "probability": 0.4}],
+      "q_002": [{"text": "il-2", "probability": 0.3},
+                {"text": "p53 (", "probability": 0.6},   # unbalanced: void
+                {"text": "x" * 101, "probability": 0.9}],  # too long
+      "r_001": [{"text": "a", "probability": 0.2}],
+  }
+  merged = metrics.merge_nbest(nbest)
+  # IL-2: 0.5 + 0.3 + 0.1 (trailing '.', brackets and case merged) > p53.
+  assert merged == {"q": ["IL-2", "p53"], "r": ["a"]}
+  assert metrics.merge_nbest(
+      {"q_001": [{"text": t, "probability": 1 / (i + 1)}
+                 for i, t in enumerate("abcdefg")]})["q"] == list("abcde")
+
+
+def test_bioasq_factoid_scores_hand_computed():
+  gold = {"q1": [["IL-2", "interleukin 2"]], "q2": ["BRCA1"], "q3": [["x"]],
+          "q4": [["y"]]}
+  predicted = {"q1": ["Interleukin 2", "IL2"],          # right at rank 1
+               "q2": ["a", "b", "brca1"],               # rank 3
+               "q3": ["a", "b", "c", "d", "e", "x"]}    # rank 6: not counted
+  scores = metrics.bioasq_factoid_scores(gold, predicted)
+  assert scores["strict_accuracy"] == pytest.approx(1 / 4)
+  assert scores["lenient_accuracy"] == pytest.approx(2 / 4)
+  assert scores["mrr"] == pytest.approx((1 + 1 / 3) / 4)
+
+
+def test_bioasq_list_scores_hand_computed():
+  gold = {"q1": [["a", "a1"], ["b"], ["c"]], "q2": [["x"]]}
+  predicted = {"q1": ["A1", "b", "z", "a"]}
+  scores = metrics.bioasq_list_scores(gold, predicted)
+  # q1: A1 and b right (entity a counted once: the later 'a' is wrong),
+  # P 2/4, R 2/3, F 4/7; q2: no answer → 0, 0, 0.
+  assert scores["precision"] == pytest.approx(0.25)
+  assert scores["recall"] == pytest.approx(1 / 3)
+  assert scores["f1"] == pytest.approx(2 / 7)
+
+
+def test_bioasq_yesno_scores():
+  gold = ["yes", "yes", "no", "no"]
+  pred = ["yes", "yes", "yes", "no"]
+  scores = metrics.bioasq_yesno_scores(gold, pred)
+  assert scores["accuracy"] == 0.75
+  assert scores["f1_yes"] == pytest.approx(0.8)
+  assert scores["f1_no"] == pytest.approx(2 / 3)
+  assert scores["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
+  sk = pytest.importorskip("sklearn.metrics")
+  assert scores["f1_no"] == pytest.approx(sk.f1_score(gold, pred,
+                                                      pos_label="no"))
+
+
+def test_expected_answer_count_and_a_and_b():
+  assert metrics.expected_answer_count("List two genes of breast cancer") == 2
+  assert metrics.expected_answer_count("Name 3 drugs") == 3
+  assert metrics.expected_answer_count("Which phase 3 trials ran?") is None
+  # Only the first five words are looked at (BioBERT's check_num_len=4).
+  assert metrics.expected_answer_count(
+      "What are the genes involved in five cancers") is None
+  assert metrics._resolve_a_and_b(["A", "B", "A and B", "C"]) == ["A", "B",
+                                                                   "C"]
+  assert metrics._resolve_a_and_b(["A", "A and B"]) == ["A", "A and B"]
+  assert metrics._resolve_a_and_b(["A", "B", "A/Z"]) == ["A", "B", "A/Z"]
+
+
+def test_decode_list_answers_biobert_rule():
+  nbest = {
+      "q_001": [{"text": "BRCA1", "probability": 0.5},
+                {"text": "brca1", "probability": 0.1},
+                {"text": "TP53.", "probability": 0.3},    # trailing '.'
+                {"text": "p21", "probability": 0.05}],
+      "q_002": [{"text": "BRCA2", "probability": 0.45},
+                {"text": "BRCA1", "probability": 0.2},
+                {"text": "(KRAS", "probability": 0.3}],   # unbalanced
+      "r_001": [{"text": t, "probability": p} for t, p in
+                (("A", 0.9), ("B", 0.5), ("C", 0.43), ("D", 0.2))],
+      "s_001": [{"text": "x", "probability": 0.3},
+                {"text": "y", "probability": 0.2}],
+  }
+  questions = {"q": "Which genes are mutated in breast cancer?",
+               "r": "List two genes of colon cancer", "s": "Which drugs?"}
+  answers = metrics.decode_list_answers(nbest, questions)
+  # q: BRCA1 pools 0.5 + 0.1 (freq 2 in its snippet) + 0.2 = 0.8, and
+  # 0.8 / 2 = 0.4 is not above 0.42; BRCA2 0.45 / 1 is; p21 is not.
+  assert answers["q"] == ["BRCA2"]
+  # r asks for two: the two most probable above 0.42.
+  assert answers["r"] == ["A", "B"]
+  # s: none above the threshold → the most probable one.
+  assert answers["s"] == ["x"]

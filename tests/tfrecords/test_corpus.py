@@ -1,4 +1,5 @@
 """Corpus input: globs, gzip, gfile paths, documents, bad input; PubMed XML."""
+import dataclasses
 import gzip
 
 import biom_tf  # noqa: F401
@@ -154,10 +155,13 @@ def test_pubmed_xml_to_text_shards(tmp_path):
        "Their penetrance is 0.65 by age 70.",
        "We found 12 carriers (Fig. 1).", "Risk rose."],
       ["Second paper.", "One sentence of H2O.", "Another one."]]
-  # A rerun keeps the finished shard; no temporary file is left behind.
+  # A rerun reuses the parse; no temporary file is left behind.
   again = pubmed.convert_pubmed_xml(str(xml_dir / "*.gz"), str(out_dir))
   assert again.files_skipped_existing == 1
-  assert sorted(p.name for p in out_dir.iterdir()) == ["pubmed24n0001.txt"]
+  assert _docs([str(out)]) == docs
+  assert sorted(p.name for p in out_dir.iterdir()) == [
+      pubmed.PARTS_DIR, "pubmed24n0001.txt"]
+  assert not [p for p in out_dir.rglob("*") if p.suffix == ".incomplete"]
 
 
 def test_pubmed_bad_xml_is_named(tmp_path):
@@ -166,4 +170,131 @@ def test_pubmed_bad_xml_is_named(tmp_path):
   with pytest.raises(corpus.CorpusError,
                      match=r"pubmed_bad.xml:\d+: not valid"):
     pubmed.convert_pubmed_xml(str(path), str(tmp_path / "out"))
-  assert not list((tmp_path / "out").iterdir())
+  assert [p.name for p in (tmp_path / "out").rglob("*")] == [pubmed.PARTS_DIR]
+
+
+# PubMed as NLM distributes it: baseline files, then update files that
+# revise records (a later record of a PMID; a higher Version) and delete
+# them (DeleteCitation); abstracts in other languages in OtherAbstract.
+def _article(pmid, title, abstract=None, other=None, version="1", extra=""):
+  parts = [f'<PubmedArticle><MedlineCitation><PMID Version="{version}">'
+           f"{pmid}</PMID><Article><ArticleTitle>{title}</ArticleTitle>"]
+  if abstract:
+    parts.append(f"<Abstract><AbstractText>{abstract}</AbstractText>"
+                 "</Abstract>")
+  parts.append("</Article>")
+  if other:
+    parts.append(f'<OtherAbstract Type="Publisher" Language="fre">'
+                 f"<AbstractText>{other}</AbstractText></OtherAbstract>")
+  parts.append(f"{extra}</MedlineCitation></PubmedArticle>\n")
+  return "".join(parts)
+
+
+def _pubmed_set(*records, deleted=()):
+  text = ('<?xml version="1.0" encoding="utf-8"?>\n<PubmedArticleSet>\n' +
+          "".join(records))
+  if deleted:
+    text += ("<DeleteCitation>" + "".join(
+        f'<PMID Version="1">{p}</PMID>' for p in deleted) +
+             "</DeleteCitation>\n")
+  return text + "</PubmedArticleSet>\n"
+
+
+def _write_xml(path, text):
+  if str(path).endswith(".gz"):
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+      f.write(text)
+  else:
+    path.write_text(text, encoding="utf-8")
+
+
+PUBMED_FILES = {
+    "baseline/pubmed25n0001.xml.gz": _pubmed_set(
+        _article(101, "Kept title.", "English abstract. It stays.",
+                 other="Un resume. Il part."),
+        _article(102, "Deleted later.", "This record is deleted."),
+        _article(103, "Old title.", "Old abstract text."),
+        _article(104, "No abstract at all.")),
+    "baseline/pubmed25n0002.xml": _pubmed_set(
+        _article(105, "Cites another.", "It cites 101.",
+                 extra=('<CommentsCorrectionsList><CommentsCorrections>'
+                        '<PMID Version="1">101</PMID></CommentsCorrections>'
+                        '</CommentsCorrectionsList>')),
+        _article(106, "Versioned one.", "Version one text.")),
+    "updates/pubmed25n0003.xml.gz": _pubmed_set(
+        _article(103, "Revised title.", "Revised abstract text."),
+        _article(106, "Versioned two.", "Version two text.", version="2"),
+        _article(107, "A new paper.", "New findings."),
+        deleted=[102]),
+    "updates/pubmed25n0004.xml": _pubmed_set(
+        _article(106, "Version one again.", "A late fix of version one."),
+        _article(108, "Titre.", other="Seulement en francais.")),
+}
+# By hand: each PMID once, its latest version, English abstracts only.
+EXPECTED_SHARDS = {
+    "pubmed25n0001.txt": "Kept title.\nEnglish abstract.\nIt stays.\n\n",
+    "pubmed25n0002.txt": "Cites another.\nIt cites 101.\n\n",
+    "pubmed25n0003.txt": ("Revised title.\nRevised abstract text.\n\n"
+                          "Versioned two.\nVersion two text.\n\n"
+                          "A new paper.\nNew findings.\n\n"),
+    "pubmed25n0004.txt": "",
+}
+
+
+def _pubmed_inputs(tmp_path, names=PUBMED_FILES):
+  for name in names:
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    _write_xml(path, PUBMED_FILES[name])
+  # Updates first: files are read in name order whatever the pattern order.
+  return ",".join(f"{tmp_path}/{d}/*.xml*" for d in ("updates", "baseline")
+                  if (tmp_path / d).exists())
+
+
+def _shards(out_dir):
+  return {p.name: p.read_text(encoding="utf-8")
+          for p in sorted(out_dir.glob("*.txt"))}
+
+
+def test_pubmed_updates_replace_and_delete_records(tmp_path):
+  out_dir = tmp_path / "text"
+  stats = pubmed.convert_pubmed_xml(_pubmed_inputs(tmp_path), str(out_dir))
+  assert _shards(out_dir) == EXPECTED_SHARDS
+  assert (stats.files, stats.articles, stats.documents) == (4, 11, 5)
+  # 103 and 106 (version 1, twice) replaced, 102 deleted; 104 and 108 have
+  # no English abstract.
+  assert (stats.superseded, stats.deleted, stats.skipped_no_abstract) == (
+      3, 1, 2)
+  assert stats.outputs == [str(out_dir / n) for n in EXPECTED_SHARDS]
+
+
+def test_pubmed_new_update_files_parse_only_themselves(tmp_path):
+  out_dir = tmp_path / "text"
+  first = pubmed.convert_pubmed_xml(
+      _pubmed_inputs(tmp_path, list(PUBMED_FILES)[:2]), str(out_dir))
+  assert first.documents == 5 and first.files_skipped_existing == 0
+  assert _shards(out_dir)["pubmed25n0001.txt"].count("\n\n") == 3
+  again = pubmed.convert_pubmed_xml(_pubmed_inputs(tmp_path), str(out_dir))
+  assert again.files_skipped_existing == 2
+  assert _shards(out_dir) == EXPECTED_SHARDS
+
+
+def test_pubmed_gzip_shards(tmp_path):
+  out_dir = tmp_path / "text"
+  pubmed.convert_pubmed_xml(_pubmed_inputs(tmp_path), str(out_dir),
+                            gzip_output=True)
+  for name, text in EXPECTED_SHARDS.items():
+    with gzip.open(out_dir / (name + ".gz"), "rt", encoding="utf-8") as f:
+      assert f.read() == text
+
+
+@pytest.mark.slow
+def test_pubmed_output_does_not_depend_on_workers(tmp_path):
+  inputs = _pubmed_inputs(tmp_path)
+  one = pubmed.convert_pubmed_xml(inputs, str(tmp_path / "one"))
+  two = pubmed.convert_pubmed_xml(inputs, str(tmp_path / "two"),
+                                  num_workers=2)
+  assert _shards(tmp_path / "two") == _shards(tmp_path / "one") == (
+      EXPECTED_SHARDS)
+  assert dataclasses.replace(two, outputs=[]) == dataclasses.replace(
+      one, outputs=[])

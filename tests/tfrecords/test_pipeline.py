@@ -6,6 +6,7 @@ copy of google-research/bert's script, with its own Python tokenizer) for
 BERT, and a transcription of google-research/electra's `ExampleBuilder`
 for ELECTRA. Tolerances are four standard errors.
 """
+import io
 import json
 import random
 
@@ -561,3 +562,31 @@ def test_tfrecord_bytes_framing_follows_the_format(compress):
                  _masked(_crc32c(r)).to_bytes(4, "little"))
   assert framed == expected
   assert _crc32c(b"123456789") == 0xE3069283  # the standard check value
+
+
+# ------------------------------------------------- what the run says first
+def test_opening_line_names_dupe_factor_and_electra_without_masks(
+    small_vocab, tmp_path):
+  """--dupe_factor's default (10, the original's) multiplies the output: the
+  opening line says which value is used; ELECTRA records without masks need
+  --vocab_file in pretraining, and the opening line says that too."""
+  path = write_corpus(tmp_path / "c.txt", synthetic_documents(4, seed=9))
+
+  def opening_line(**options):
+    log = io.StringIO()
+    pipeline.create_pretraining_data(
+        path, str(tmp_path / options["model_family"] / "d"),
+        vocab_file=small_vocab, options=pipeline.DataOptions(
+            max_seq_length=24, max_predictions_per_seq=3, **options),
+        progress=log)
+    return log.getvalue().splitlines()[0]
+
+  bert = opening_line(model_family="bert")
+  assert bert.startswith("create_pretraining_data: 4 documents in 1 file(s)")
+  assert ("bert records, max_seq_length=24, dupe_factor=10 (each document "
+          "used 10 time(s)), max_predictions_per_seq=3") in bert
+  electra = opening_line(model_family="electra", dupe_factor=1)
+  assert electra.endswith(
+      "electra records, max_seq_length=24, dupe_factor=1 (each document used "
+      "1 time(s)), written without masks: pretraining masks them online, so "
+      "give run_pretraining --vocab_file (or --spm_model_file)")

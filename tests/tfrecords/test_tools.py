@@ -81,28 +81,38 @@ def test_pubmed_to_text(tmp_path):
       f.write(_PUBMED_XML)
   out_dir = tmp_path / "corpus"
   result = _tool("pubmed_to_text", f"--input_file={xml_dir}/pubmed*.xml.gz",
-                 f"--output_dir={out_dir}", "--gzip")
+                 f"--output_dir={out_dir}", "--gzip", "--progress_interval=0")
   assert result.returncode == 0, result.stderr
   shards = [str(out_dir / f"pubmed25n000{i}.txt.gz") for i in (1, 2)]
   lines = result.stdout.splitlines()
   assert lines[:2] == shards
-  assert lines[2].startswith("2 documents (8 sentences) from 4 articles in 2 "
-                             "files; 2 articles without an abstract skipped")
-  # Progress on stderr, one line per file.
+  # The second file holds the same PMIDs: its records replace the first's.
+  assert lines[2] == (
+      "1 documents (4 sentences) from 4 articles in 2 files; 1 articles "
+      "without an abstract skipped, 2 replaced by a later version, 0 "
+      "deleted; 0 files parsed by an earlier run")
+  # Progress on stderr: a line per file parsed, with an ETA; then the end.
   progress = [l for l in result.stderr.splitlines()
               if l.startswith("pubmed_to_text: ")]
-  assert len(progress) == 2 and "2/2 files (wrote" in progress[1]
+  assert len(progress) == 4, progress
+  assert progress[0].startswith("pubmed_to_text: parsed 1/2 files (")
+  assert all(" ETA " in l for l in progress[:3])
+  assert progress[3].startswith("pubmed_to_text: wrote 2 shard(s)")
   with gzip.open(shards[0], "rt", encoding="utf-8") as f:
+    assert f.read() == ""
+  with gzip.open(shards[1], "rt", encoding="utf-8") as f:
     assert f.read() == (
         "Cisplatin nephrotoxicity in mice.\n"
         "Mice got 10 mg/kg i.v. on day 1.\n"
         "Creatinine rose 2.5-fold (Fig. 3), as Lee et al. reported.\n"
         "Cells, e.g. podocytes, died.\n\n")
-  # A rerun keeps the shards; a pattern matching nothing is a one-line error.
+  # A rerun reuses the parses; a pattern matching nothing is a one-line
+  # error.
   again = _tool("pubmed_to_text", f"--input_file={xml_dir}/*.xml.gz",
                 f"--output_dir={out_dir}", "--gzip")
   assert again.returncode == 0, again.stderr
-  assert "2 files kept as already converted" in again.stdout
+  assert again.stdout.splitlines()[2].endswith(
+      "2 files parsed by an earlier run")
   missing = _tool("pubmed_to_text", f"--input_file={tmp_path}/nothing*.xml",
                   f"--output_dir={out_dir}")
   assert missing.returncode == 1

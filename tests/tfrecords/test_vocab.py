@@ -58,3 +58,19 @@ def test_bad_requests_are_named(text, tmp_path):
   with pytest.raises(vocab.VocabError, match="SentencePiece"):
     vocab.train_sentencepiece(text, str(tmp_path / "s"), vocab_size=100000)
   assert not (tmp_path / "s.model").exists()
+
+
+def test_separator_characters_do_not_break_the_vocabulary(tmp_path):
+  """Real PubMed text holds U+2029 (PARAGRAPH SEPARATOR) inside lines.
+
+  The basic tokenizer keeps it as a word; before the fix the learner wrote it
+  as a vocab.txt line, and `load_vocab` refused its own output (found
+  building a vocabulary on ../shared/data/corpus).
+  """
+  docs = synthetic_documents(60, seed=2)
+  docs.append(["Kinase activity \u2029 was measured \u0085 twice."] * 30)
+  text = write_corpus(tmp_path / "corpus.txt", docs)
+  out = str(tmp_path / "vocab.txt")
+  vocab.learn_wordpiece_vocab(text, out, vocab_size=120, num_unused=0)
+  tokens = tokenization.load_vocab(out)
+  assert all(t == t.strip() and t for t in tokens)

@@ -3,14 +3,17 @@ import os
 
 import pytest
 
-from tests.training.conftest import run_module
+from tests.tools.test_verbosity import INFO_LINE
+from tests.tools.test_verbosity import run_quietly_or_not
 
 
 @pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path):
   out = tmp_path / "demo"
-  proc = run_module("tools.demo", f"--output_dir={out}", "--num_train_steps=20",
-                    "--max_seq_length=32", "--train_batch_size=16")
+  # As `make demo` runs it: TF_CPP_MIN_LOG_LEVEL not set by the caller.
+  proc, output = run_quietly_or_not(
+      "tools.demo", f"--output_dir={out}", "--num_train_steps=20",
+      "--max_seq_length=32", "--train_batch_size=16")
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert "Demo finished" in proc.stdout
   for path in ("vocab.txt", "tfrecords/demo.tfrecord", "pretrain/ckpt-20.index",
@@ -21,3 +24,9 @@ def test_demo_runs_end_to_end(tmp_path):
   assert os.listdir(out / "pretrain" / "train"), "no TensorBoard events"
   # Every path it promises is printed.
   assert str(out / "pretrain" / "loss_curve.png") in proc.stdout
+  # Its own progress lines, and none of TensorFlow's or absl's INFO lines
+  # (the SavedModel export alone printed about twenty).
+  for step in ("== 1/5 vocabulary", "== 3/5 pretraining", "== 5/5 export",
+               "[pretrain] step 20:"):
+    assert step in proc.stdout, step
+  assert not INFO_LINE.search(output), INFO_LINE.findall(output)[:5]

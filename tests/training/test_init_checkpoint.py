@@ -11,7 +11,7 @@ import biom_tf  # noqa: F401
 import tensorflow as tf
 
 from biom_tf.configs import ModelConfig
-from biom_tf.training import init_checkpoint
+from biom_tf.checkpoints import detect as init_checkpoint
 from biom_tf.training import pretrain
 from tests.conftest import shared_path
 
@@ -61,7 +61,7 @@ def test_continued_pretraining_starts_from_tf1_checkpoint(fixture_records,
   reader = tf.train.load_checkpoint(f"{directory}/bert_model.ckpt")
   assert init_checkpoint.checkpoint_kind(directory) == "tf1"
   trainer = _trainer(fixture_records, tmp_path / "run", directory)
-  line = trainer.restore_or_initialize(with_iterator=False)
+  line = trainer.restore_or_initialize()
   assert "TF1 checkpoint" in line
   model = trainer.model
   pairs = {
@@ -93,7 +93,7 @@ def test_init_from_our_own_checkpoint(fixture_records, tmp_path):
   first.train()
   assert init_checkpoint.checkpoint_kind(str(tmp_path / "first")) == "object"
   second = _trainer(fixture_records, tmp_path / "second", str(tmp_path / "first"))
-  assert "initialized from checkpoint" in second.restore_or_initialize(False)
+  assert "initialized from checkpoint" in second.restore_or_initialize()
   assert second.global_step == 0  # weights only: a new run starts at step 0
   for a, b in zip(first.model.variables, second.model.variables):
     np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.name)
@@ -109,4 +109,4 @@ def test_a_checkpoint_of_another_shape_is_a_clear_error(fixture_records,
       init_checkpoint=shared_path("fixtures", "tf1-bert-tiny"),
       max_seq_length=32, max_predictions_per_seq=5, train_batch_size=4))
   with pytest.raises(CheckpointError, match="bert_model.ckpt"):
-    trainer.restore_or_initialize(with_iterator=False)
+    trainer.restore_or_initialize()

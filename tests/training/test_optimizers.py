@@ -133,3 +133,32 @@ def test_bad_settings_are_clear_errors():
     optimizers.create_optimizer(0.1, 10, 0, layerwise_lr_decay=0.8)
   with pytest.raises(optimizers.OptimizerError, match="num_train_steps"):
     optimizers.create_optimizer(0.1, 0, 0)
+
+
+def test_second_moment_uses_the_originals_one_minus_beta_2():
+  """The originals' `1.0 - self.beta_2` is Python (float64) arithmetic cast
+  to float32, i.e. 0.001; TensorFlow's fused Adam kernel computed it in
+  float32 (0.00099998713), every second moment 1.3e-5 too small. The
+  reference is google-research/bert's AdamWeightDecayOptimizer update in
+  float64 numpy."""
+  rng = np.random.default_rng(1)
+  init = rng.normal(size=(64,))
+  grads = [rng.normal(size=(64,)) for _ in range(3)]
+  var = tf.Variable(init, dtype=tf.float32, name="encoder/dense/kernel")
+  opt = optimizers.create_optimizer(1e-3, num_train_steps=10 ** 6,
+                                    num_warmup_steps=0, weight_decay_rate=0.01,
+                                    clip_norm=0)
+  w = init.astype(np.float32).astype(np.float64)
+  m = np.zeros(64)
+  v = np.zeros(64)
+  for step, g in enumerate(grads):
+    g32 = g.astype(np.float32)
+    opt.apply_gradients([(tf.constant(g32), var)])
+    g64 = g32.astype(np.float64)
+    w, m, v = _np_step(w, g64, m, v, 1e-3 * (1 - step / 10 ** 6), 0.01,
+                       decay=True, lamb=False)
+    np.testing.assert_allclose(opt.get_slot(var, "adam_v").numpy(), v,
+                               rtol=1e-6, err_msg=f"step {step + 1}")
+    np.testing.assert_allclose(opt.get_slot(var, "adam_m").numpy(), m,
+                               rtol=1e-6, atol=1e-7, err_msg=f"step {step + 1}")
+    np.testing.assert_allclose(var.numpy(), w, rtol=1e-6, atol=1e-9)

@@ -93,3 +93,60 @@ def test_train_step_compiles_with_xla(pubmed_records, tmp_path):
   for a, b in zip(with_xla, without):
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3,
                                atol=1e-5 * float(tf.reduce_max(tf.abs(b))) + 1e-9)
+
+
+_FLAG_PROBE = """
+import json
+import sys
+from absl import flags
+from tools import run_pretraining as tool
+names = ("max_seq_length", "max_predictions_per_seq", "train_batch_size",
+         "eval_batch_size", "optimizer", "learning_rate", "num_train_steps",
+         "num_warmup_steps", "save_checkpoints_steps", "iterations_per_loop",
+         "max_eval_steps", "keep_checkpoint_max", "do_train")
+for argv in json.loads(sys.argv[1]):
+  flags.FLAGS.unparse_flags()
+  flags.FLAGS(["run_pretraining"] + argv)
+  tool._apply_family_defaults()
+  print(json.dumps([{n: flags.FLAGS[n].value for n in names},
+                    tool._tpu_address()]))
+"""
+
+
+def _probe_flags(*argvs):
+  """(flag values, TPU address) after the tool's defaults, per argv; one
+  process (the tool's flags are global)."""
+  import json  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  from tests.conftest import REPO_ROOT  # pylint: disable=g-import-not-at-top
+  proc = subprocess.run(
+      [sys.executable, "-c", _FLAG_PROBE, json.dumps(list(argvs))],
+      cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  return [json.loads(line) for line in proc.stdout.strip().splitlines()[-2:]]
+
+
+def test_run_pretraining_keeps_the_originals_defaults_and_tpu_flags():
+  """google-research/albert run_pretraining.py's defaults with an ALBERT
+  config (flags given still win); google-research/bert's otherwise. The
+  originals' --master is the TPU address when --tpu_name is absent."""
+  (albert, address), (bert, bert_address) = _probe_flags(
+      ["--albert_config_file=a.json", "--learning_rate=1e-4",
+       "--master=grpc://10.0.0.2:8470"],
+      ["--bert_config_file=b.json", "--tpu_name=t",
+       "--master=grpc://10.0.0.2:8470"])
+  assert albert == dict(
+      max_seq_length=512, max_predictions_per_seq=20, train_batch_size=4096,
+      eval_batch_size=64, optimizer="lamb", learning_rate=1e-4,
+      num_train_steps=125000, num_warmup_steps=3125,
+      save_checkpoints_steps=5000, iterations_per_loop=1000,
+      max_eval_steps=100, keep_checkpoint_max=5, do_train=True)
+  assert address == "grpc://10.0.0.2:8470"
+  assert bert == dict(
+      max_seq_length=128, max_predictions_per_seq=20, train_batch_size=32,
+      eval_batch_size=8, optimizer="adamw", learning_rate=5e-5,
+      num_train_steps=100000, num_warmup_steps=10000,
+      save_checkpoints_steps=1000, iterations_per_loop=1000,
+      max_eval_steps=100, keep_checkpoint_max=5, do_train=False)
+  assert bert_address == "t"

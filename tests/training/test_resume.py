@@ -2,10 +2,10 @@
 
 The interrupted run goes through `tools/run_pretraining.py` in two fresh
 processes, so nothing survives the stop but the checkpoint: model, optimizer
-slots and step, the input iterator's position (shuffle buffer included), the
-dropout generators; ELECTRA's generator samples come from stateless seeds of
-the step. The uninterrupted reference runs the same configuration in this
-process. Dropout is on.
+slots and step, the dropout generators; the input's position follows from
+the step (`inputs.RecordOrder`), and ELECTRA's generator samples come from
+stateless seeds of the step. The uninterrupted reference runs the same
+configuration in this process. Dropout is on.
 """
 import numpy as np
 import pytest

@@ -1,0 +1,133 @@
+"""Which format a checkpoint is in, its config, and restoring it into a model.
+
+Three kinds of checkpoint are recognized:
+  * a Hugging Face directory (config.json + pytorch_model.bin /
+    model.safetensors / tf_model.h5): `biom_tf.checkpoints.huggingface`;
+  * our own object-based checkpoint (from `run_pretraining`, or the biom
+    layout): the model's weights only, not the optimizer or the data position;
+  * an original TF1 checkpoint (google-research/bert, albert, electra naming,
+    e.g. BERT-Base for BlueBERT): `biom_tf.checkpoints.load_tf1_checkpoint`.
+`restore` loads any of them into a pretrainer (`--init_checkpoint` of
+pretraining) or into an encoder alone (fine-tuning). Encoder weights must all
+be there; pretraining heads are loaded where the checkpoint has them and keep
+their initial values otherwise. Checkpoints are read through
+`biom_tf.checkpoints.integrity`: a truncated or bit-flipped file is
+`PATH: damaged checkpoint (...)`, never a traceback.
+"""
+import json
+import os
+from typing import Optional
+
+import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+import tensorflow as tf
+
+from biom_tf import configs
+from biom_tf.checkpoints import huggingface
+from biom_tf.checkpoints import integrity
+from biom_tf.checkpoints import tf1
+from biom_tf.checkpoints.integrity import CheckpointError
+from biom_tf.checkpoints.layout import BIOM_META
+from biom_tf.configs import ModelConfig
+
+HF_WEIGHT_FILES = ("pytorch_model.bin", "model.safetensors", "tf_model.h5")
+# Object-based checkpoints store their object graph under this key.
+_OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+
+
+def checkpoint_kind(path: str) -> str:
+  """"huggingface", "object" (ours) or "tf1" for a path or directory."""
+  if tf.io.gfile.isdir(path):
+    names = set(tf.io.gfile.listdir(path))
+    if huggingface.CONFIG_NAME in names and names & set(HF_WEIGHT_FILES):
+      return "huggingface"
+  prefix = tf1.resolve_checkpoint_path(path)
+  reader = integrity.open_reader(prefix)
+  if reader.has_tensor(_OBJECT_GRAPH_KEY):
+    # Restoring an object checkpoint (here, in fine-tuning, on resume) would
+    # fail halfway with a traceback on damaged bytes: read everything once.
+    # TF1 checkpoints are read checked by `load_tf1_checkpoint`.
+    integrity.check_readable(prefix)
+    return "object"
+  return "tf1"
+
+
+def checkpoint_config(path: str, family: str) -> Optional[ModelConfig]:
+  """The model config that comes with checkpoint `path`, or None.
+
+  A Hugging Face directory: its config.json; one of ours (biom layout): the
+  config in its metadata file; otherwise the original config file
+  (bert_config.json, albert_config.json, ...) in the checkpoint's directory.
+  """
+  if checkpoint_kind(path) == "huggingface":
+    return huggingface.read_hf_config(path, family)[0]
+  directory = path if tf.io.gfile.isdir(path) else (os.path.dirname(path) or
+                                                     ".")
+  meta_path = os.path.join(directory, BIOM_META)
+  if tf.io.gfile.exists(meta_path):
+    with tf.io.gfile.GFile(meta_path) as f:
+      meta = json.load(f)
+    return ModelConfig.from_dict(meta.get("config", {}), family,
+                                 source=meta_path)
+  config_file = configs.find_config_file(directory)
+  return ModelConfig.from_json_file(config_file, family) if config_file else None
+
+
+def _restore_object(model, prefix: str, config: ModelConfig,
+                    encoder_only: bool) -> str:
+  """An object checkpoint into a pretrainer, or into an encoder alone.
+
+  Ours (a pretrainer from run_pretraining, or a model fine-tuned here) hold
+  the encoder under `model/encoder` (ELECTRA pretrainer:
+  `model/discriminator`); an encoder reads only those variables.
+  """
+  if not encoder_only:
+    status = tf.train.Checkpoint(model=model).read(prefix)
+    try:
+      status.assert_existing_objects_matched()
+    except AssertionError as e:
+      raise CheckpointError(
+          f"{prefix}: does not fit this {config.family} model "
+          f"({str(e).splitlines()[0][:200]})") from None
+    status.expect_partial()
+    return f"initialized from checkpoint {prefix}"
+  for attribute in ("encoder", "discriminator"):
+    proxy = tf.train.Checkpoint(model=tf.train.Checkpoint(**{attribute: model}))
+    status = proxy.read(prefix)
+    try:
+      status.assert_existing_objects_matched()
+    except AssertionError:
+      continue
+    status.expect_partial()
+    return f"initialized encoder from checkpoint {prefix} (model/{attribute})"
+  raise CheckpointError(
+      f"{prefix}: no model/encoder or model/discriminator that fits this "
+      f"{config.family} encoder")
+
+
+def restore(model, path: str, config: ModelConfig,
+            encoder_only: bool = False) -> str:
+  """Loads checkpoint `path` (any kind) into the built `model`.
+
+  `model` is a pretrainer (`encoder_only=False`) or an encoder network
+  (`encoder_only=True`). Returns a one-line summary.
+  """
+  kind = checkpoint_kind(path)
+  what = "encoder " if encoder_only else ""
+  if kind == "huggingface":
+    unused = huggingface.load_hf_checkpoint(model, path, config)
+    line = f"initialized {what}from Hugging Face directory {path}"
+    return line + (f" ({len(unused)} tensors not used)" if encoder_only
+                   else "")
+  prefix = tf1.resolve_checkpoint_path(path)
+  if kind == "object":
+    return _restore_object(model, prefix, config, encoder_only)
+  report = tf1.load_tf1_checkpoint(model, prefix, config, require_heads=False)
+  if encoder_only:
+    return (f"initialized encoder from TF1 checkpoint {report.path}: "
+            f"{len(report.loaded)} tensors")
+  line = (f"initialized from TF1 checkpoint {prefix}: {len(report.loaded)} "
+          "tensors loaded")
+  if report.skipped_heads:
+    line += (f", {len(report.skipped_heads)} head tensors absent (kept "
+             "their initial values)")
+  return line

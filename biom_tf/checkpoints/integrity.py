@@ -1,0 +1,145 @@
+"""One checked way to read a checkpoint's files.
+
+TensorFlow reports a truncated or bit-flipped `.data` shard, or a damaged or
+missing `.index`, with an exception (or an `IndexError` from its Python
+reader) that names no file and comes from deep inside the restore. Every
+loader in biom_tf reads through the functions here instead, which turn any
+such error into one line:
+
+    `PREFIX: damaged checkpoint (WHAT)`
+
+raised as `CheckpointError` (a `ValueError`, so the tools print it and exit).
+
+  * `open_reader(prefix)` opens the index (TensorFlow's checkpoint reader);
+  * `read_checked(prefix, names=None)` reads tensors (all by default) and
+    returns them, `{name: np.ndarray}`;
+  * `check_readable(prefix)` reads every tensor once and discards it (one at a
+    time, so memory stays at the largest tensor): for loaders that then
+    restore through `tf.train.Checkpoint`, which would otherwise fail halfway
+    with a traceback.
+"""
+from typing import Dict, Iterable, List, Optional
+
+import numpy as np
+import tensorflow as tf
+
+# The Python wrapper of TensorFlow's bundle reader raises these for damaged
+# files besides `tf.errors.OpError` (e.g. "IndexError: Read less bytes than
+# requested" for a truncated shard).
+_READ_ERRORS = (tf.errors.OpError, IndexError, ValueError, RuntimeError,
+                OSError, UnicodeDecodeError)
+
+
+class CheckpointError(ValueError):
+  """A checkpoint that cannot be used: names the path and what is wrong."""
+
+
+def _what(error: BaseException) -> str:
+  """The first line of `error`, short enough for a one-line message."""
+  text = getattr(error, "message", None) or str(error) or type(error).__name__
+  line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+  return line if len(line) <= 200 else line[:197] + "..."
+
+
+def damaged(prefix: str, what) -> CheckpointError:
+  """The error for a damaged checkpoint; `what` is a string or exception."""
+  if isinstance(what, BaseException):
+    what = _what(what)
+  return CheckpointError(f"{prefix}: damaged checkpoint ({what})")
+
+
+class CheckedReader:
+  """A `tf.train.CheckpointReader` whose reads raise `CheckpointError`."""
+
+  def __init__(self, prefix: str, reader):
+    self.prefix = prefix
+    self._reader = reader
+
+  def get_variable_to_shape_map(self):
+    return self._reader.get_variable_to_shape_map()
+
+  def get_variable_to_dtype_map(self):
+    return self._reader.get_variable_to_dtype_map()
+
+  def has_tensor(self, name: str) -> bool:
+    return self._reader.has_tensor(name)
+
+  def get_tensor(self, name: str) -> np.ndarray:
+    try:
+      return self._reader.get_tensor(name)
+    except _READ_ERRORS as e:
+      raise damaged(self.prefix, f"tensor {name!r}: {_what(e)}") from None
+
+
+def open_reader(prefix: str) -> CheckedReader:
+  """Opens checkpoint `prefix` (a prefix, not a directory) for checked reads.
+
+  Raises `CheckpointError` when the index is missing or damaged, or a data
+  shard it lists is missing.
+  """
+  if not tf.io.gfile.exists(prefix + ".index"):
+    raise damaged(prefix, f"missing {prefix}.index")
+  try:
+    # Not `tf.train.load_checkpoint`: it first asks whether `prefix` is a
+    # directory, which `ram://` answers yes for any path.
+    reader = tf.compat.v1.train.NewCheckpointReader(prefix)
+  except _READ_ERRORS as e:
+    raise damaged(prefix, e) from None
+  return CheckedReader(prefix, reader)
+
+
+def read_checked(prefix: str, names: Optional[Iterable[str]] = None,
+                 reader: Optional[CheckedReader] = None) -> Dict[str, np.ndarray]:
+  """{name: value} for `names` (default: every tensor) of checkpoint `prefix`.
+
+  Raises `CheckpointError` (`prefix: damaged checkpoint (...)`) for any read
+  error, and for a name the checkpoint does not hold.
+  """
+  reader = reader or open_reader(prefix)
+  if names is None:
+    names = sorted(reader.get_variable_to_shape_map())
+  out = {}
+  for name in names:
+    if not reader.has_tensor(name):
+      raise damaged(prefix, f"no tensor {name!r} although the index was read")
+    out[name] = reader.get_tensor(name)
+  return out
+
+
+def check_readable(prefix: str) -> None:
+  """Reads every tensor of checkpoint `prefix` once; raises `CheckpointError`.
+
+  Catches a truncated or bit-flipped `.data` shard (TensorFlow checks each
+  tensor's CRC32C when it is read), a missing shard and a damaged index.
+  """
+  reader = open_reader(prefix)
+  for name, dtype in sorted(reader.get_variable_to_dtype_map().items()):
+    if dtype == tf.variant:  # e.g. a saved iterator: no numpy form
+      _read_variant(prefix, name)
+    else:
+      reader.get_tensor(name)
+
+
+def _read_variant(prefix: str, name: str):
+  """Reads a DT_VARIANT tensor with the restore op (checksum checked)."""
+  try:
+    tf.raw_ops.RestoreV2(prefix=prefix, tensor_names=[name],
+                         shape_and_slices=[""], dtypes=[tf.variant])
+  except _READ_ERRORS as e:
+    raise damaged(prefix, f"tensor {name!r}: {_what(e)}") from None
+
+
+def check_complete(where: str, family: str, mismatched: List[str],
+                   missing: List[str]):
+  """The check both loaders make before assigning anything: every tensor of
+  the model found (`missing`: names not found) with the right shape
+  (`mismatched`: "NAME has shape [..], expected [..]"); else one
+  CheckpointError line naming `where`."""
+  if mismatched:
+    raise CheckpointError(
+        f"{where}: {len(mismatched)} tensor(s) do not match the "
+        f"{family} config: {mismatched[0]}"
+        + (f" (and {len(mismatched) - 1} more)" if len(mismatched) > 1 else ""))
+  if missing:
+    raise CheckpointError(f"{where}: {len(missing)} tensor(s) of the "
+                          f"{family} model missing, e.g. {missing[0]!r}")

@@ -1,0 +1,35 @@
+"""The biom layout, and the file names each checkpoint format uses.
+
+biom (ours): `ckpt-1.*` (`tf.train.Checkpoint(model=...)`) + `BIOM_META`
+(family, original-format config, head, num_outputs, labels, do_lower_case)
++ the vocabulary; written by `convert.write(..., "biom")`, by fine-tuning
+(`save_finetuned_model`) and read by `convert.load` and `detect`.
+TF1 (the originals): `TF1_NAMES[family]` = (checkpoint prefix, config file).
+Hugging Face: `huggingface.CONFIG_NAME`, `huggingface.WEIGHTS_NAME`.
+"""
+import dataclasses
+from typing import List, Optional
+
+from biom_tf.configs import CONFIG_FILE_NAMES
+from biom_tf.configs import ModelConfig
+
+INPUT_FORMATS = ("tf1", "hf", "biom")
+OUTPUT_FORMATS = ("tf1", "hf", "savedmodel", "biom")
+BIOM_META = "biom_model.json"
+# family → (checkpoint prefix, config file) as the originals name them.
+TF1_NAMES = {family: (prefix, CONFIG_FILE_NAMES[family]) for family, prefix in
+             (("bert", "bert_model.ckpt"), ("albert", "model.ckpt"),
+              ("electra", "model.ckpt"))}
+
+
+@dataclasses.dataclass
+class LoadedModel:
+  """A model read from some format, with what is needed to write it out."""
+  model: object                 # pretrainer or FineTuningModel (built)
+  config: ModelConfig
+  head: Optional[str] = None    # None: a pretrainer
+  num_outputs: int = 0
+  labels: List[str] = dataclasses.field(default_factory=list)
+  vocab_file: Optional[str] = None
+  spm_model_file: Optional[str] = None
+  do_lower_case: bool = True

@@ -1,0 +1,181 @@
+"""Fine-tune a checkpoint on every BLURB dataset present and write its table.
+
+  python -m tools.run_blurb --init_checkpoint=run \
+      --vocab_file=vocab.txt --data_dir=blurb_data --output_dir=blurb \
+      --seeds=1,2,3,4,5
+
+`--data_dir` holds any of the thirteen BLURB datasets under their usual
+directory names (BC5CDR-chem, BC5CDR-disease, NCBI-disease, BC2GM, JNLPBA,
+ebmnlp, chemprot, DDI, GAD, BIOSSES, HoC, pubmedqa, BioASQ), directly or one
+level down (`data/blurb/hoc`); the others are listed as skipped. Each is
+fine-tuned with its `blurb-<dataset>` recipe (biom_tf/tasks/recipes.py) once
+per seed. Writes output_dir/blurb_results.{json,md} (per dataset mean ± std
+over seeds, per task type, the BLURB score = macro average over task types)
+and a chart (blurb_scores.png, or .svg without matplotlib). Rerunning with
+the same output_dir keeps the finished (dataset, seed) runs
+(blurb_runs.json) and runs only the rest.
+
+--max_train_examples, --num_train_epochs, --max_seq_length, --learning_rate,
+--train_batch_size override every recipe (CI-sized runs).
+"""
+import os
+import sys
+
+from absl import app
+from absl import flags
+import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+import tensorflow as tf
+
+from biom_tf.checkpoints import detect
+from biom_tf import configs
+from biom_tf.tasks import blurb
+from biom_tf import tokenization
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_string("data_dir", None, "Directory holding BLURB datasets.")
+flags.DEFINE_string("output_dir", None, "Where the table and runs go.")
+flags.DEFINE_string("init_checkpoint", None,
+                    "Checkpoint to fine-tune: an original TF1 checkpoint, a "
+                    "Hugging Face directory or one of ours. None: random "
+                    "init.")
+flags.DEFINE_string("config_file", None,
+                    "bert_config.json / albert_config.json; default: the one "
+                    "next to --init_checkpoint.")
+flags.DEFINE_enum("model_family", "bert", list(configs.FAMILIES),
+                  "Model family of the config and checkpoint.")
+flags.DEFINE_string("vocab_file", None, "WordPiece vocab.txt (default: the "
+                    "one next to --init_checkpoint).")
+flags.DEFINE_string("spm_model_file", None, "SentencePiece model (ALBERT).")
+flags.DEFINE_bool("do_lower_case", None, "Lower-case input; default: the "
+                  "checkpoint's casing.")
+flags.DEFINE_list("datasets", None, "Only these datasets (keys: " +
+                  ", ".join(d.key for d in blurb.DATASETS) + ").")
+flags.DEFINE_list("seeds", ["1", "2", "3", "4", "5"],
+                  "Seeds; BLURB reports the mean over five.")
+flags.DEFINE_integer("max_train_examples", None, "Train on a fixed random "
+                     "subset of this many examples per dataset.")
+flags.DEFINE_float("num_train_epochs", None, "Override every recipe's "
+                   "epochs.")
+flags.DEFINE_integer("max_seq_length", None, "Override every recipe's "
+                     "sequence length.")
+flags.DEFINE_float("learning_rate", None, "Override every recipe's peak "
+                   "learning rate.")
+flags.DEFINE_integer("train_batch_size", None, "Override every recipe's "
+                     "batch.")
+flags.DEFINE_integer("eval_batch_size", 64, "Prediction batch.")
+flags.DEFINE_enum("strategy", "default",
+                  ["default", "tpu", "mirrored", "multi_worker", "cpu"],
+                  "tf.distribute strategy.")
+flags.DEFINE_string("tpu_name", None, "TPU name (strategy=tpu).")
+flags.DEFINE_bool("save_models", False, "Keep each fine-tuned model.")
+flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step.")
+
+_VOCAB_NAMES = ("vocab.txt",)
+
+
+def _checkpoint_dir():
+  path = FLAGS.init_checkpoint
+  if not path:
+    return None
+  return path if tf.io.gfile.isdir(path) else (os.path.dirname(path) or ".")
+
+
+def _vocab_files():
+  """--vocab_file / --spm_model_file, else what lies next to the checkpoint."""
+  if FLAGS.vocab_file or FLAGS.spm_model_file:
+    return FLAGS.vocab_file, FLAGS.spm_model_file
+  directory = _checkpoint_dir()
+  if directory:
+    for name in _VOCAB_NAMES:
+      if tf.io.gfile.exists(os.path.join(directory, name)):
+        return os.path.join(directory, name), None
+    models = sorted(tf.io.gfile.glob(os.path.join(directory, "*.model")))
+    if len(models) == 1:
+      return None, models[0]
+  raise blurb.BlurbError("--vocab_file (or --spm_model_file) is required "
+                         "(none next to --init_checkpoint)")
+
+
+def _model_config() -> configs.ModelConfig:
+  if FLAGS.config_file:
+    return configs.ModelConfig.from_json_file(FLAGS.config_file,
+                                              FLAGS.model_family)
+  config = None
+  if FLAGS.init_checkpoint:
+    config = detect.checkpoint_config(FLAGS.init_checkpoint,
+                                      FLAGS.model_family)
+  if config is None:
+    raise blurb.BlurbError("--config_file is required (no config file next "
+                           "to --init_checkpoint)")
+  return config
+
+
+def _do_lower_case(vocab_file, spm_model_file) -> bool:
+  """--do_lower_case, checked against (or else taken from) the checkpoint:
+  its tokenizer_config.json / biom_model.json, else the vocabulary."""
+  tokenizer_config = None
+  directory = _checkpoint_dir()
+  for name in ("tokenizer_config.json", "biom_model.json"):
+    if directory and tf.io.gfile.exists(os.path.join(directory, name)):
+      tokenizer_config = os.path.join(directory, name)
+      break
+  return tokenization.resolve_do_lower_case(
+      FLAGS.do_lower_case, vocab_file=vocab_file,
+      spm_model_file=spm_model_file, tokenizer_config=tokenizer_config)
+
+
+def settings_from_flags() -> blurb.BlurbSettings:
+  for name in ("data_dir", "output_dir"):
+    if not FLAGS[name].value:
+      raise blurb.BlurbError(f"--{name} is required")
+  try:
+    seeds = [int(s) for s in FLAGS.seeds]
+  except ValueError:
+    raise blurb.BlurbError(f"--seeds={','.join(FLAGS.seeds)}: expected "
+                           "integers") from None
+  vocab_file, spm_model_file = _vocab_files()
+  return blurb.BlurbSettings(
+      data_dir=FLAGS.data_dir, output_dir=FLAGS.output_dir,
+      config=_model_config(), vocab_file=vocab_file,
+      spm_model_file=spm_model_file,
+      do_lower_case=_do_lower_case(vocab_file, spm_model_file),
+      init_checkpoint=FLAGS.init_checkpoint, seeds=seeds,
+      datasets=FLAGS.datasets, max_train_examples=FLAGS.max_train_examples,
+      num_train_epochs=FLAGS.num_train_epochs,
+      max_seq_length=FLAGS.max_seq_length, learning_rate=FLAGS.learning_rate,
+      train_batch_size=FLAGS.train_batch_size,
+      eval_batch_size=FLAGS.eval_batch_size, strategy=FLAGS.strategy,
+      tpu_name=FLAGS.tpu_name, save_model=FLAGS.save_models,
+      jit_compile=FLAGS.jit_compile)
+
+
+def main(argv) -> int:
+  if len(argv) > 1:
+    print(f"run_blurb: error: unexpected arguments {argv[1:]}",
+          file=sys.stderr)
+    return 2
+  try:
+    settings = settings_from_flags()
+    table = blurb.run_blurb(settings,
+                            write=lambda line: print(line, flush=True))
+  except ValueError as e:  # every library error is a ValueError subclass
+    print(f"run_blurb: error: {e}", file=sys.stderr)
+    return 1
+  print()
+  print(blurb.table_markdown(table), end="")
+  print(f"\nwrote {os.path.join(FLAGS.output_dir, blurb.RESULTS_FILE)}, "
+        f"{os.path.join(FLAGS.output_dir, blurb.TABLE_FILE)}"
+        + (f", {table['chart']}" if table.get("chart") else ""))
+  for key, message in table["failed"].items():
+    print(f"run_blurb: error: {blurb.DATASETS_BY_KEY[key].name}: {message}",
+          file=sys.stderr)
+  return 1 if table["failed"] else 0
+
+
+def run():
+  app.run(lambda argv: sys.exit(main(argv)))
+
+
+if __name__ == "__main__":
+  run()
