@@ -138,13 +138,6 @@ def iter_records(path: str):
     f.close()
 
 
-def iter_articles(path: str):
-  """Yields the sentence list of each PubmedArticle of one XML file."""
-  for kind, _, _, lines in iter_records(path):
-    if kind == "article":
-      yield lines
-
-
 def output_name(path: str, gzip_output: bool = False) -> str:
   """pubmed24n0001.xml.gz → pubmed24n0001.txt (or .txt.gz)."""
   name = os.path.basename(path)

@@ -25,6 +25,7 @@ import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 from biom_tf.checkpoints import convert
 from biom_tf import configs
+from biom_tf import errors
 import tensorflow as tf
 
 FLAGS = flags.FLAGS
@@ -61,11 +62,6 @@ def _on_sigterm(signum, frame):
   raise _Interrupted(signum)
 
 
-def _one_line(error: BaseException) -> str:
-  text = getattr(error, "message", None) or str(error) or type(error).__name__
-  return text.strip().splitlines()[0] if text.strip() else type(error).__name__
-
-
 def main(argv):
   del argv
   signal.signal(signal.SIGTERM, _on_sigterm)
@@ -76,10 +72,10 @@ def main(argv):
         vocab_file=FLAGS.vocab_file, spm_model_file=FLAGS.spm_model_file,
         do_lower_case=FLAGS.do_lower_case)
   except ValueError as e:  # every library error is a ValueError subclass
-    print(f"convert_checkpoint: error: {_one_line(e)}", file=sys.stderr)
+    print(f"convert_checkpoint: error: {errors.first_line(e)}", file=sys.stderr)
     sys.exit(1)
   except (OSError, tf.errors.OpError) as e:  # file systems: local, gs://
-    print(f"convert_checkpoint: error: {_one_line(e)}", file=sys.stderr)
+    print(f"convert_checkpoint: error: {errors.first_line(e)}", file=sys.stderr)
     sys.exit(1)
   except KeyboardInterrupt as e:
     signum = getattr(e, "signum", signal.SIGINT)

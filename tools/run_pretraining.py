@@ -33,6 +33,7 @@ import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 import tensorflow as tf
 
 from biom_tf import configs
+from biom_tf import errors
 from biom_tf import recipes
 from biom_tf.training import optimizers
 from biom_tf.training import pretrain
@@ -249,7 +250,7 @@ def main(argv) -> int:
     print(f"error: {e}", file=sys.stderr)
     return 1
   except tf.errors.OpError as e:  # a file system (gs://, permissions, ...)
-    print(f"error: {_one_line(e)}", file=sys.stderr)
+    print(f"error: {errors.first_line(e)}", file=sys.stderr)
     return 1
   except KeyboardInterrupt:
     print(f"run_pretraining: interrupted; nothing partial was kept in "
@@ -262,11 +263,6 @@ def main(argv) -> int:
     print("eval: " + ", ".join(f"{k}={v:.4g}" for k, v in eval_metrics.items()))
   print(f"checkpoints and TensorBoard logs: {FLAGS.output_dir}")
   return 0
-
-
-def _one_line(e: BaseException) -> str:
-  text = getattr(e, "message", None) or str(e) or type(e).__name__
-  return text.strip().splitlines()[0]
 
 
 def run():

@@ -37,12 +37,13 @@ import json
 import os
 import shutil
 import tempfile
-from typing import List, Optional
+from typing import Optional
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tensorflow as tf
 
 from biom_tf import checkpoints
+from biom_tf import errors
 from biom_tf.checkpoints import huggingface
 from biom_tf.checkpoints.layout import BIOM_META
 from biom_tf.checkpoints.layout import INPUT_FORMATS
@@ -219,17 +220,14 @@ def _load_biom(family, input, directory, config_file, vocab_file,  # pylint: dis
 
 
 # ------------------------------------------------------------------ write
-def _copy_vocab(loaded: LoadedModel, directory: str, names=None) -> List[str]:
-  """Copies the vocabulary into `directory`; returns the paths written."""
-  out = []
+def _copy_vocab(loaded: LoadedModel, directory: str):
+  """Copies the vocabulary (SentencePiece model or vocab.txt) into `directory`."""
   if loaded.spm_model_file:
-    name = (names or {}).get("spm", os.path.basename(loaded.spm_model_file))
-    out.append(os.path.join(directory, name))
-    tf.io.gfile.copy(loaded.spm_model_file, out[-1], overwrite=True)
+    tf.io.gfile.copy(loaded.spm_model_file, os.path.join(
+        directory, os.path.basename(loaded.spm_model_file)), overwrite=True)
   elif loaded.vocab_file:
-    out.append(os.path.join(directory, "vocab.txt"))
-    tf.io.gfile.copy(loaded.vocab_file, out[-1], overwrite=True)
-  return out
+    tf.io.gfile.copy(loaded.vocab_file, os.path.join(directory, "vocab.txt"),
+                     overwrite=True)
 
 
 def _write_tf1(loaded: LoadedModel, directory: str):
@@ -409,12 +407,7 @@ def write(loaded: LoadedModel, output: str, output_format: str) -> str:
     # A read-only or full disk, a gs:// permission or network failure: one
     # line; `_write_staged` has removed what it wrote.
     raise ExportError(f"{output}: cannot write {output_format} output "
-                      f"({_one_line(e)})") from None
-
-
-def _one_line(error: BaseException) -> str:
-  text = getattr(error, "message", None) or str(error) or type(error).__name__
-  return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+                      f"({errors.first_line(e)})") from None
 
 
 def _umask() -> int:

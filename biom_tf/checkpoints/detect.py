@@ -43,10 +43,6 @@ def checkpoint_kind(path: str) -> str:
   prefix = tf1.resolve_checkpoint_path(path)
   reader = integrity.open_reader(prefix)
   if reader.has_tensor(_OBJECT_GRAPH_KEY):
-    # Restoring an object checkpoint (here, in fine-tuning, on resume) would
-    # fail halfway with a traceback on damaged bytes: read everything once.
-    # TF1 checkpoints are read checked by `load_tf1_checkpoint`.
-    integrity.check_readable(prefix)
     return "object"
   return "tf1"
 
@@ -80,6 +76,10 @@ def _restore_object(model, prefix: str, config: ModelConfig,
   the encoder under `model/encoder` (ELECTRA pretrainer:
   `model/discriminator`); an encoder reads only those variables.
   """
+  # Restoring would fail halfway with a traceback on damaged bytes: read
+  # every tensor checked first (TF1 checkpoints are read checked by
+  # `load_tf1_checkpoint`).
+  integrity.check_readable(prefix)
   if not encoder_only:
     status = tf.train.Checkpoint(model=model).read(prefix)
     try:

@@ -23,6 +23,8 @@ from typing import Dict, Iterable, List, Optional
 import numpy as np
 import tensorflow as tf
 
+from biom_tf import errors
+
 # The Python wrapper of TensorFlow's bundle reader raises these for damaged
 # files besides `tf.errors.OpError` (e.g. "IndexError: Read less bytes than
 # requested" for a truncated shard).
@@ -36,8 +38,7 @@ class CheckpointError(ValueError):
 
 def _what(error: BaseException) -> str:
   """The first line of `error`, short enough for a one-line message."""
-  text = getattr(error, "message", None) or str(error) or type(error).__name__
-  line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+  line = errors.first_line(error)
   return line if len(line) <= 200 else line[:197] + "..."
 
 

@@ -297,6 +297,7 @@ def initialize_finetuned_model(model: heads.FineTuningModel, path: str,
                         "do_train, init_checkpoint must be a fine-tuned model "
                         "(ours, or a Hugging Face directory)")
   prefix = checkpoints.resolve_checkpoint_path(path)
+  checkpoints.check_readable(prefix)
   status = tf.train.Checkpoint(model=model).read(prefix)
   try:
     status.assert_existing_objects_matched()

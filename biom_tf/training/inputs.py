@@ -40,11 +40,9 @@ checked against it before the first step.
 """
 import concurrent.futures
 import dataclasses
-import gzip
 import json
 import os
 import re
-import struct
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -52,7 +50,9 @@ import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 import numpy as np
 import tensorflow as tf
 
+from biom_tf import errors
 from biom_tf import features
+from biom_tf import fileio
 from biom_tf.training import dynamic_masking as masking_lib
 
 # Files the datagen (tfrecords/writer.py, tfrecords/pipeline.py) writes
@@ -62,8 +62,6 @@ INCOMPLETE_SUFFIX = ".incomplete"
 GZIP_MAGIC = b"\x1f\x8b"
 # The message of the per-batch token id check (pretrain.py looks for it).
 VOCAB_CHECK = "biom_tf: token id >= vocab_size"
-# A first record longer than this is taken as "not a TFRecord file".
-_MAX_FIRST_RECORD = 64 << 20
 
 
 class InputError(ValueError):
@@ -85,57 +83,21 @@ class Shard:
   first_record: Optional[bytes] = None
 
 
-def _crc32c_table():
-  table = []
-  for i in range(256):
-    c = i
-    for _ in range(8):
-      c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-    table.append(c)
-  return table
-
-
-_CRC32C_TABLE = _crc32c_table()
-
-
-def _masked_crc32c(data: bytes) -> int:
-  """TFRecord's masked CRC-32C of `data`."""
-  c = 0xFFFFFFFF
-  for b in data:
-    c = _CRC32C_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-  c ^= 0xFFFFFFFF
-  return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
 def _read_head(path: str) -> Tuple[Optional[str], Optional[bytes]]:
   """(compression, first record) of a TFRecord file; (None, why) otherwise.
 
-  An empty file is a TFRecord file without records: ("", None).
+  An empty file is a TFRecord file without records: ("", None). The framing
+  (length, masked CRC-32C of length and data) is checked by TensorFlow's own
+  record reader.
   """
-  with tf.io.gfile.GFile(path, "rb") as raw:
-    magic = raw.read(2)
-    raw.seek(0)
-    compression = "GZIP" if magic == GZIP_MAGIC else ""
-    f = gzip.GzipFile(fileobj=raw, mode="rb") if compression else raw
-    try:
-      header = f.read(12)
-      if not header:
-        return compression, None
-      if len(header) < 12:
-        return None, b"shorter than a record header"
-      length, crc = struct.unpack("<QI", header)
-      if _masked_crc32c(header[:8]) != crc:
-        return None, b"no TFRecord header"
-      if length > _MAX_FIRST_RECORD:
-        return None, b"first record implausibly long"
-      data = f.read(length + 4)
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-      return None, str(e).encode()
-    if len(data) < length + 4:
-      return None, b"first record truncated"
-    if _masked_crc32c(data[:length]) != struct.unpack("<I", data[length:])[0]:
-      return None, b"first record fails its checksum"
-    return compression, data[:length]
+  with tf.io.gfile.GFile(path, "rb") as f:
+    compression = "GZIP" if f.read(2) == GZIP_MAGIC else ""
+  records = tf.data.TFRecordDataset(path, compression_type=compression)
+  try:
+    first = next(iter(records.take(1)), None)
+  except tf.errors.OpError as e:
+    return None, errors.first_line(e).encode()
+  return compression, None if first is None else first.numpy()
 
 
 def _has_wildcard(pattern: str) -> bool:
@@ -222,7 +184,7 @@ def list_shards(input_file: Union[str, Sequence[str]],
         explicit.add(pattern)
     except tf.errors.OpError as e:
       raise InputError(f"--input_file: cannot list {pattern!r}: "
-                       f"{_first_line(e)}") from None
+                       f"{errors.first_line(e)}") from None
     if not matched:
       raise InputError(f"--input_file: no file matches {pattern!r}")
     for path in matched:
@@ -255,7 +217,7 @@ def list_shards(input_file: Union[str, Sequence[str]],
       size = tf.io.gfile.stat(path).length
       compression, first = _read_head(path)
     except tf.errors.OpError as e:
-      raise InputError(f"{path}: cannot read: {_first_line(e)}") from None
+      raise InputError(f"{path}: cannot read: {errors.first_line(e)}") from None
     return path, found, size, compression, first
 
   with concurrent.futures.ThreadPoolExecutor(16) as pool:
@@ -298,14 +260,6 @@ def expand_patterns(input_file: Union[str, Sequence[str]]) -> List[str]:
   return [s.path for s in list_shards(input_file)]
 
 
-def _first_line(e: BaseException) -> str:
-  text = getattr(e, "message", None) or str(e) or type(e).__name__
-  text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", text)
-  text = re.sub(r"\s*\[\[\{\{node [^]]*\]\]", "", text)
-  text = re.sub(r"\s*\[Op:[^]]*\].*$", "", text, flags=re.S)
-  return text.strip().splitlines()[0] if text.strip() else type(e).__name__
-
-
 def _record_dataset(path, compression):
   """One file's records (a seam: tests count the records read here)."""
   return tf.data.TFRecordDataset(path, compression_type=compression)
@@ -318,7 +272,7 @@ def count_records(shard: Shard) -> int:
       shard.records = int(_record_dataset(shard.path, shard.compression).reduce(
           np.int64(0), lambda n, _: n + 1))
     except tf.errors.OpError as e:
-      raise InputError(f"{shard.path}: damaged record: {_first_line(e)}"
+      raise InputError(f"{shard.path}: damaged record: {errors.first_line(e)}"
                        ) from None
   return shard.records
 
@@ -346,9 +300,7 @@ def _save_counts(shards: Sequence[Shard], cache: Optional[str]):
     value = value or {}
     value.update({s.path: [s.size, s.records] for s in shards
                   if s.records is not None})
-    with tf.io.gfile.GFile(cache + INCOMPLETE_SUFFIX, "w") as f:
-      f.write(json.dumps(value))
-    tf.io.gfile.rename(cache + INCOMPLETE_SUFFIX, cache, overwrite=True)
+    fileio.write_atomic(cache, json.dumps(value))
   except tf.errors.OpError:
     pass
 
@@ -360,7 +312,7 @@ def find_damaged_record(shards: Sequence[Shard]) -> Optional[str]:
       _record_dataset(shard.path, shard.compression).reduce(
           np.int64(0), lambda n, _: n + 1)
     except tf.errors.OpError as e:
-      return f"{shard.path}: damaged record ({_first_line(e)})"
+      return f"{shard.path}: damaged record ({errors.first_line(e)})"
   return None
 
 
@@ -382,7 +334,7 @@ def _one_shard(path: Union[str, Shard]) -> Shard:
     size = tf.io.gfile.stat(path).length
   except tf.errors.OpError as e:
     raise InputError(f"{path}: not a readable TFRecord file "
-                     f"({_first_line(e)})") from None
+                     f"({errors.first_line(e)})") from None
   if compression is None:
     raise InputError(f"{path}: not a readable TFRecord file "
                      f"({first.decode(errors='replace')})")

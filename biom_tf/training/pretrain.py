@@ -37,6 +37,8 @@ import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 import tensorflow as tf
 import tf_keras
 
+from biom_tf import errors
+from biom_tf import fileio
 from biom_tf import models
 from biom_tf.checkpoints import detect
 from biom_tf.checkpoints import integrity
@@ -346,7 +348,7 @@ class Trainer:
         status.assert_existing_objects_matched()
       except (ValueError, AssertionError, tf.errors.OpError) as e:
         raise PretrainingError(
-            f"{prefix}: does not fit this model ({_first_line(e)}); resume "
+            f"{prefix}: does not fit this model ({errors.first_line(e)}); resume "
             "with the configuration it was trained with, or use another "
             "--output_dir") from None
       status.expect_partial()  # e.g. an input iterator saved by older runs
@@ -374,7 +376,7 @@ class Trainer:
                             self.global_step)
     except tf.errors.OpError as e:
       raise PretrainingError(f"--output_dir={cfg.output_dir}: cannot write: "
-                             f"{_first_line(e)}") from None
+                             f"{errors.first_line(e)}") from None
 
   def _save(self, step):
     """Writes checkpoint `step`; on failure removes what it left, one line."""
@@ -385,7 +387,7 @@ class Trainer:
       if isinstance(e, tf.errors.OpError):
         raise PretrainingError(
             f"{self.checkpoint_dir}: cannot write checkpoint ckpt-{step}: "
-            f"{_first_line(e)} (nothing of it kept; the run resumes from the "
+            f"{errors.first_line(e)} (nothing of it kept; the run resumes from the "
             "previous checkpoint)") from None
       raise
 
@@ -449,7 +451,7 @@ class Trainer:
     if found:
       return f"{found}; the run resumes from step {self._last_saved()}"
     return (f"--input_file={self.config.input_file}: damaged record "
-            f"({_first_line(error)})")
+            f"({errors.first_line(error)})")
 
   def _last_saved(self) -> int:
     latest = self.manager.latest_checkpoint if self.manager else None
@@ -482,7 +484,7 @@ class Trainer:
     results.update(global_step=self.global_step, eval_steps=steps)
     if self.is_chief:
       path = os.path.join(cfg.output_dir, "eval_results.txt")
-      _write_atomically(path, "".join(f"{k} = {results[k]}\n"
+      fileio.write_atomic(path, "".join(f"{k} = {results[k]}\n"
                                       for k in sorted(results)))
     writer = self._summary_writer("eval")
     with writer.as_default(step=self.global_step):
@@ -545,10 +547,6 @@ def _config_name(family: str) -> str:
   return "albert_config.json" if family == "albert" else "bert_config.json"
 
 
-def _first_line(e: BaseException) -> str:
-  return inputs._first_line(e)  # pylint: disable=protected-access
-
-
 def _drop_metrics_after(path: str, step: int):
   """Keeps the rows of metrics.jsonl up to `step` (the resumed one).
 
@@ -569,7 +567,7 @@ def _drop_metrics_after(path: str, step: int):
     if isinstance(row, dict) and row.get("step", 0) <= step:
       kept.append(line)
   if len(kept) != len(lines):
-    _write_atomically(path, "".join(k + "\n" for k in kept))
+    fileio.write_atomic(path, "".join(k + "\n" for k in kept))
 
 
 def _remove_partial_checkpoint(directory: str, step: int):
@@ -591,13 +589,6 @@ def _remove_partial_checkpoint(directory: str, step: int):
       tf.io.gfile.remove(path)
     except tf.errors.OpError:
       pass
-
-
-def _write_atomically(path: str, text: str):
-  tmp = path + ".tmp"
-  with tf.io.gfile.GFile(tmp, "w") as f:
-    f.write(text)
-  tf.io.gfile.rename(tmp, path, overwrite=True)
 
 
 def run_pretraining(config: PretrainingConfig,
