@@ -24,12 +24,11 @@ import sys
 from absl import app
 from absl import flags
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
-import tensorflow as tf
 
 from biom_tf.checkpoints import detect
 from biom_tf import configs
 from biom_tf.tasks import blurb
-from biom_tf import tokenization
+from biom_tf.training import finetune
 
 FLAGS = flags.FLAGS
 
@@ -71,32 +70,6 @@ flags.DEFINE_string("tpu_name", None, "TPU name (strategy=tpu).")
 flags.DEFINE_bool("save_models", False, "Keep each fine-tuned model.")
 flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step.")
 
-_VOCAB_NAMES = ("vocab.txt",)
-
-
-def _checkpoint_dir():
-  path = FLAGS.init_checkpoint
-  if not path:
-    return None
-  return path if tf.io.gfile.isdir(path) else (os.path.dirname(path) or ".")
-
-
-def _vocab_files():
-  """--vocab_file / --spm_model_file, else what lies next to the checkpoint."""
-  if FLAGS.vocab_file or FLAGS.spm_model_file:
-    return FLAGS.vocab_file, FLAGS.spm_model_file
-  directory = _checkpoint_dir()
-  if directory:
-    for name in _VOCAB_NAMES:
-      if tf.io.gfile.exists(os.path.join(directory, name)):
-        return os.path.join(directory, name), None
-    models = sorted(tf.io.gfile.glob(os.path.join(directory, "*.model")))
-    if len(models) == 1:
-      return None, models[0]
-  raise blurb.BlurbError("--vocab_file (or --spm_model_file) is required "
-                         "(none next to --init_checkpoint)")
-
-
 def _model_config() -> configs.ModelConfig:
   if FLAGS.config_file:
     return configs.ModelConfig.from_json_file(FLAGS.config_file,
@@ -111,20 +84,6 @@ def _model_config() -> configs.ModelConfig:
   return config
 
 
-def _do_lower_case(vocab_file, spm_model_file) -> bool:
-  """--do_lower_case, checked against (or else taken from) the checkpoint:
-  its tokenizer_config.json / biom_model.json, else the vocabulary."""
-  tokenizer_config = None
-  directory = _checkpoint_dir()
-  for name in ("tokenizer_config.json", "biom_model.json"):
-    if directory and tf.io.gfile.exists(os.path.join(directory, name)):
-      tokenizer_config = os.path.join(directory, name)
-      break
-  return tokenization.resolve_do_lower_case(
-      FLAGS.do_lower_case, vocab_file=vocab_file,
-      spm_model_file=spm_model_file, tokenizer_config=tokenizer_config)
-
-
 def settings_from_flags() -> blurb.BlurbSettings:
   for name in ("data_dir", "output_dir"):
     if not FLAGS[name].value:
@@ -134,12 +93,19 @@ def settings_from_flags() -> blurb.BlurbSettings:
   except ValueError:
     raise blurb.BlurbError(f"--seeds={','.join(FLAGS.seeds)}: expected "
                            "integers") from None
-  vocab_file, spm_model_file = _vocab_files()
+  config = _model_config()
+  # The vocabulary and casing as fine-tuning finds them: the flags, else the
+  # files next to --init_checkpoint, checked against each other.
+  tokenizer = finetune.resolve_tokenizer(finetune.FinetuneSettings(
+      task="ner", data_dir=FLAGS.data_dir, output_dir=FLAGS.output_dir,
+      config=config, vocab_file=FLAGS.vocab_file,
+      spm_model_file=FLAGS.spm_model_file, do_lower_case=FLAGS.do_lower_case,
+      init_checkpoint=FLAGS.init_checkpoint))
   return blurb.BlurbSettings(
       data_dir=FLAGS.data_dir, output_dir=FLAGS.output_dir,
-      config=_model_config(), vocab_file=vocab_file,
-      spm_model_file=spm_model_file,
-      do_lower_case=_do_lower_case(vocab_file, spm_model_file),
+      config=config, vocab_file=tokenizer.vocab_file,
+      spm_model_file=tokenizer.spm_model_file,
+      do_lower_case=tokenizer.do_lower_case,
       init_checkpoint=FLAGS.init_checkpoint, seeds=seeds,
       datasets=FLAGS.datasets, max_train_examples=FLAGS.max_train_examples,
       num_train_epochs=FLAGS.num_train_epochs,

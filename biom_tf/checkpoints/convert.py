@@ -45,6 +45,7 @@ import tensorflow as tf
 from biom_tf import checkpoints
 from biom_tf import errors
 from biom_tf.checkpoints import huggingface
+from biom_tf.checkpoints import layout
 from biom_tf.checkpoints.layout import BIOM_META
 from biom_tf.checkpoints.layout import INPUT_FORMATS
 from biom_tf.checkpoints.layout import LoadedModel
@@ -183,12 +184,8 @@ def _load_biom(family, input, directory, config_file, vocab_file,  # pylint: dis
   (e.g. `run/ckpt-2000`); a directory gives its latest checkpoint.
   """
   path = os.path.join(directory, BIOM_META)
-  if tf.io.gfile.exists(path):
-    with tf.io.gfile.GFile(path) as f:
-      try:
-        meta = json.load(f)
-      except json.JSONDecodeError as e:
-        raise ExportError(f"{path}: not valid JSON ({e})") from None
+  meta = layout.read_biom_meta(directory)
+  if meta is not None:
     if meta.get("family") != family:
       raise ExportError(f"{path}: a {meta.get('family')!r} model, not {family!r}")
     config = (ModelConfig.from_json_file(config_file, family) if config_file

@@ -14,7 +14,6 @@ their initial values otherwise. Checkpoints are read through
 `biom_tf.checkpoints.integrity`: a truncated or bit-flipped file is
 `PATH: damaged checkpoint (...)`, never a traceback.
 """
-import json
 import os
 from typing import Optional
 
@@ -24,6 +23,7 @@ import tensorflow as tf
 from biom_tf import configs
 from biom_tf.checkpoints import huggingface
 from biom_tf.checkpoints import integrity
+from biom_tf.checkpoints import layout
 from biom_tf.checkpoints import tf1
 from biom_tf.checkpoints.integrity import CheckpointError
 from biom_tf.checkpoints.layout import BIOM_META
@@ -58,12 +58,10 @@ def checkpoint_config(path: str, family: str) -> Optional[ModelConfig]:
     return huggingface.read_hf_config(path, family)[0]
   directory = path if tf.io.gfile.isdir(path) else (os.path.dirname(path) or
                                                      ".")
-  meta_path = os.path.join(directory, BIOM_META)
-  if tf.io.gfile.exists(meta_path):
-    with tf.io.gfile.GFile(meta_path) as f:
-      meta = json.load(f)
+  meta = layout.read_biom_meta(directory)
+  if meta is not None:
     return ModelConfig.from_dict(meta.get("config", {}), family,
-                                 source=meta_path)
+                                 source=os.path.join(directory, BIOM_META))
   config_file = configs.find_config_file(directory)
   return ModelConfig.from_json_file(config_file, family) if config_file else None
 

@@ -8,9 +8,14 @@ TF1 (the originals): `TF1_NAMES[family]` = (checkpoint prefix, config file).
 Hugging Face: `huggingface.CONFIG_NAME`, `huggingface.WEIGHTS_NAME`.
 """
 import dataclasses
+import json
+import os
 from typing import List, Optional
 
+import tensorflow as tf
+
 from biom_tf.configs import CONFIG_FILE_NAMES
+from biom_tf.checkpoints.integrity import CheckpointError
 from biom_tf.configs import ModelConfig
 
 INPUT_FORMATS = ("tf1", "hf", "biom")
@@ -33,3 +38,15 @@ class LoadedModel:
   vocab_file: Optional[str] = None
   spm_model_file: Optional[str] = None
   do_lower_case: bool = True
+
+
+def read_biom_meta(directory: str) -> Optional[dict]:
+  """The `BIOM_META` of a biom directory, or None where there is none."""
+  path = os.path.join(directory, BIOM_META)
+  if not tf.io.gfile.exists(path):
+    return None
+  with tf.io.gfile.GFile(path) as f:
+    try:
+      return json.load(f)
+    except json.JSONDecodeError as e:
+      raise CheckpointError(f"{path}: not valid JSON ({e})") from None
