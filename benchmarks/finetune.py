@@ -55,6 +55,7 @@ from biom_tf.checkpoints import detect
 from biom_tf.checkpoints import huggingface
 from biom_tf.configs import ModelConfig
 from biom_tf.models import heads
+from biom_tf import recipes
 from biom_tf.tasks import get_task
 from biom_tf.tokenization import WordpieceTokenizer
 from biom_tf.training import finetune
@@ -339,18 +340,12 @@ def main(argv):
   os.makedirs(FLAGS.output_dir, exist_ok=True)
   tokenizer = WordpieceTokenizer(FLAGS.vocab_file, do_lower_case=True)
   config = model_config(tokenizer)
-  settings = finetune.FinetuneSettings(
-      task="ner", data_dir=FLAGS.data_dir, output_dir=FLAGS.output_dir,
-      config=config, vocab_file=FLAGS.vocab_file,
-      max_seq_length=FLAGS.max_seq_length,
-      train_batch_size=FLAGS.train_batch_size,
-      eval_batch_size=FLAGS.eval_batch_size,
-      learning_rate=FLAGS.learning_rate,
-      num_train_epochs=FLAGS.num_train_epochs,
-      warmup_proportion=FLAGS.warmup_proportion,
-      weight_decay_rate=FLAGS.weight_decay_rate, seeds=tuple(seeds),
-      jit_compile=FLAGS.jit_compile, head_dropout=FLAGS.dropout,
-      pad_to_multiple_of=FLAGS.pad_to_multiple_of, log_every=0)
+  # The flags named as settings fields, --dropout as head_dropout; the
+  # encoder of --init_checkpoint is loaded here, for both frameworks.
+  settings = recipes.settings_from(
+      finetune.FinetuneSettings, FLAGS.flag_values_dict(),
+      renamed={"head_dropout": "dropout"}, task="ner", config=config,
+      seeds=tuple(seeds), init_checkpoint=None, log_every=0)
   task = get_task("ner")
   splits = task.read(FLAGS.data_dir)
   if FLAGS.max_train_sentences:

@@ -13,11 +13,12 @@ reads and writes the files the original code bases use:
 Presets (`get_preset`) name the published models, with their tokenizer.
 """
 import dataclasses
-import json
 import os
 from typing import Any, Dict, Optional
 
 import tensorflow as tf
+
+from biom_tf import fileio
 
 FAMILIES = ("bert", "albert", "electra")
 # The original config file of each family (the TF1 export writes these).
@@ -193,8 +194,7 @@ class ModelConfig:
 
   def to_json_file(self, path: str):
     """Writes the original-format JSON (bert_config.json / albert_config.json)."""
-    with tf.io.gfile.GFile(path, "w") as f:
-      f.write(json.dumps(self.to_original_dict(), indent=2, sort_keys=True) + "\n")
+    fileio.write_json(path, self.to_original_dict())
 
   @classmethod
   def from_dict(cls, values: Dict[str, Any], family: str,
@@ -230,16 +230,7 @@ class ModelConfig:
   @classmethod
   def from_json_file(cls, path: str, family: str) -> "ModelConfig":
     """Reads bert_config.json / albert_config.json / an ELECTRA config."""
-    if not tf.io.gfile.exists(path):
-      raise ConfigError(f"{path}: config file not found")
-    with tf.io.gfile.GFile(path) as f:
-      text = f.read()
-    try:
-      values = json.loads(text)
-    except json.JSONDecodeError as e:
-      raise ConfigError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(values, dict):
-      raise ConfigError(f"{path}: expected a JSON object")
+    values = fileio.read_json_object(path, ConfigError, "config file")
     if family == "electra" and "model_size" in values and "hidden_size" not in values:
       return cls.from_electra_hparams(values, source=path)
     return cls.from_dict(values, family, source=path)

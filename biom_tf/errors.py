@@ -1,4 +1,5 @@
-"""The one-line form of an exception, for the tools' one-line errors."""
+"""The one-line form of an exception, for the tools' one-line errors, and
+the error of data that cannot be used."""
 import re
 
 
@@ -14,3 +15,20 @@ def first_line(error: BaseException) -> str:
   text = re.sub(r"\s*\[\[\{\{node [^]]*\]\]", "", text)
   text = re.sub(r"\s*\[Op:[^]]*\].*$", "", text, flags=re.S)
   return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
+def reason(error: BaseException) -> str:
+  """Why `error` happened, for a message that already names the file.
+
+  An OSError's `strerror` ("Permission denied", without the errno and the
+  path that its str() repeats); otherwise `first_line(error)`.
+  """
+  strerror = getattr(error, "strerror", None)
+  if isinstance(error, OSError) and strerror:
+    return str(strerror).strip().splitlines()[0]
+  return first_line(error)
+
+
+class DataError(ValueError):
+  """Data, or a flag that decides it, that cannot be used: the message names
+  the file and line, or the flag (fine-tuning task readers, data creation)."""

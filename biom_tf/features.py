@@ -24,7 +24,14 @@ One place says what a pretraining record holds, so that the writer
            original masks on the fly during training).
 
 S = max_seq_length, P = max_predictions_per_seq. Padding is 0 (weights 0.0).
+
+The files the datagen writes (`tfrecords/pipeline.py`, `tfrecords/beam.py`)
+and the trainer reads (`biom_tf/training/inputs.py`) are named here too:
+shards `<output_file>-00003-of-00010` (`shard_name`; one shard is
+`<output_file>` itself) and `<output_file>.manifest.json` beside them; a
+shard being written is `<shard>.incomplete` (`fileio.INCOMPLETE_SUFFIX`).
 """
+import re
 from typing import Dict, Optional
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
@@ -43,6 +50,29 @@ MODEL_INPUT_NAMES = {
     "next_sentence_labels": "next_sentence_labels",
     "token_boundary": "token_boundary",
 }
+
+
+# The datagen's manifest: `<output_file>` + this.
+MANIFEST_SUFFIX = ".manifest.json"
+# What `shard_name` appends, as a regular expression and as a glob.
+_SHARD_NUMBERS_RE = r"-\d{5}-of-\d{5}"
+_SHARD_NUMBERS_GLOB = "-" + "[0-9]" * 5 + "-of-" + "[0-9]" * 5
+
+
+def shard_name(output_file: str, shard: int, num_shards: int) -> str:
+  """Shard `shard` of `num_shards`: `<output_file>-00003-of-00010`."""
+  return f"{output_file}-{shard:05d}-of-{num_shards:05d}"
+
+
+def shard_glob(output_file: str) -> str:
+  """A glob of `shard_name(output_file, ...)` for any shard count."""
+  return output_file + _SHARD_NUMBERS_GLOB
+
+
+def is_shard_name(name: str, output_file: str) -> bool:
+  """Whether `name` is `shard_name(output_file, ...)` for some shard count."""
+  return re.fullmatch(re.escape(output_file) + _SHARD_NUMBERS_RE,
+                      name) is not None
 
 
 class FeatureSpecError(ValueError):

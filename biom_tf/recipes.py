@@ -11,7 +11,7 @@ value used is that of the code base the model was trained with, and `notes`
 says so; check it before spending a pod on it.
 """
 import dataclasses
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Mapping, Optional
 
 from biom_tf.configs import ConfigError
 from biom_tf.configs import get_preset
@@ -28,6 +28,24 @@ def flag_values_with(recipe_flags: Dict[str, object], flag_values,
   return {name: recipe_flags[name]
           if name in recipe_flags and not flag_values[name].present
           else flag_values[name].value for name in names}
+
+
+def settings_from(cls, values: Mapping[str, object],
+                  renamed: Optional[Mapping[str, str]] = None, **given):
+  """A settings dataclass `cls` from flag values, matched by name.
+
+  Each init field of `cls` takes `given[field]` when given, else
+  `values[renamed.get(field, field)]` when that flag is in `values` (e.g.
+  from `flag_values_with`), else its own default. The one way the tools
+  turn their flags into settings, instead of copying them field by field.
+  """
+  renamed = renamed or {}
+  kwargs = {}
+  for field in dataclasses.fields(cls):
+    name = renamed.get(field.name, field.name)
+    if field.init and field.name not in given and name in values:
+      kwargs[field.name] = values[name]
+  return cls(**kwargs, **given)
 
 
 @dataclasses.dataclass(frozen=True)

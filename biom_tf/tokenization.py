@@ -57,7 +57,6 @@ and `SentencePieceTokenizer.tokenize` writes an unknown piece as "<unk>"
 where transformers keeps its text (same ids).
 """
 import functools
-import json
 import re
 import sys
 import unicodedata
@@ -71,6 +70,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from biom_tf import configs
+from biom_tf import fileio
 
 SPIECE_UNDERLINE = "\u2581"  # "▁", SentencePiece's word-start marker.
 
@@ -253,18 +253,9 @@ def _restore_nul(texts: tf.Tensor) -> tf.Tensor:
 
 
 # ------------------------------------------------------------- file reading
-def _read_file(path: str, what: str) -> bytes:
-  try:
-    with tf.io.gfile.GFile(path, "rb") as f:
-      return f.read()
-  except (tf.errors.OpError, OSError) as e:
-    message = getattr(e, "message", None) or str(e)
-    raise TokenizerError(f"{path}: cannot read {what}: {message}") from None
-
-
 def load_vocab(vocab_file: str) -> List[str]:
   """Reads a WordPiece vocab.txt (one token per line, id = line number)."""
-  data = _read_file(vocab_file, "WordPiece vocab file")
+  data = fileio.read_bytes(vocab_file, TokenizerError, "WordPiece vocab file")
   try:
     text = data.decode("utf-8")
   except UnicodeDecodeError as e:
@@ -552,7 +543,8 @@ class SentencePieceTokenizer(_Tokenizer):
     super().__init__(name=name)
     self.spm_model_file = spm_model_file
     self.do_lower_case = do_lower_case
-    model = _read_file(spm_model_file, "SentencePiece model")
+    model = fileio.read_bytes(spm_model_file, TokenizerError,
+                              "SentencePiece model")
     proto = sentencepiece_model_pb2.ModelProto()
     processor = spm.SentencePieceProcessor()
     try:
@@ -741,17 +733,6 @@ def _casing_from_entries(entries: Sequence[str], path: str,
   return Casing(True, f"{name} is uncased (no upper-case {what})")
 
 
-def _read_json_config(path: str) -> Dict[str, Any]:
-  data = _read_file(path, "tokenizer config")
-  try:
-    value = json.loads(data.decode("utf-8"))
-  except (UnicodeDecodeError, ValueError) as e:
-    raise TokenizerError(f"{path}: not a JSON file ({e})") from None
-  if not isinstance(value, dict):
-    raise TokenizerError(f"{path}: expected a JSON object")
-  return value
-
-
 def casing_evidence(vocab_file: Optional[str] = None,
                     spm_model_file: Optional[str] = None,
                     tokenizer_config: Union[None, str, Dict[str, Any]] = None,
@@ -780,7 +761,8 @@ def casing_evidence(vocab_file: Optional[str] = None,
   if tokenizer_config is not None:
     values, name = tokenizer_config, "tokenizer config"
     if isinstance(tokenizer_config, str):
-      values = _read_json_config(tokenizer_config)
+      values = fileio.read_json_object(tokenizer_config, TokenizerError,
+                                       "tokenizer config")
       name = tokenizer_config
     value = values.get("do_lower_case")
     if isinstance(value, bool):
@@ -788,7 +770,8 @@ def casing_evidence(vocab_file: Optional[str] = None,
   if spm_model_file:
     proto = sentencepiece_model_pb2.ModelProto()
     try:
-      proto.ParseFromString(_read_file(spm_model_file, "SentencePiece model"))
+      proto.ParseFromString(fileio.read_bytes(
+          spm_model_file, TokenizerError, "SentencePiece model"))
     except Exception as e:  # protobuf's DecodeError
       raise TokenizerError(
           f"{spm_model_file}: not a SentencePiece model: {e}") from None

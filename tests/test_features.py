@@ -105,3 +105,16 @@ def test_to_model_inputs_renames_and_casts():
 def test_bad_arguments_name_themselves(args, match):
   with pytest.raises(features.FeatureSpecError, match=match):
     features.pretraining_feature_spec(*args)
+
+
+def test_datagen_file_names():
+  """Shard and manifest names (google-research/bert's `name-00003-of-00010`
+  form); a base name with regex or glob characters is taken literally."""
+  assert features.shard_name("out/d", 3, 10) == "out/d-00003-of-00010"
+  assert "out/d" + features.MANIFEST_SUFFIX == "out/d.manifest.json"
+  assert features.shard_glob("out/d") == (
+      "out/d-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9]")
+  assert features.is_shard_name("a+b.x-00000-of-00002", "a+b.x")
+  for name in ("aab.x-00000-of-00002", "a+b.x-0000-of-00002",
+               "a+b.x-00000-of-00002.incomplete", "a+b.x"):
+    assert not features.is_shard_name(name, "a+b.x"), name

@@ -402,11 +402,16 @@ def test_bad_vocab_files(tmp_path, content, message):
 def test_unreadable_files(tmp_path):
   missing = str(tmp_path / "nope" / "vocab.txt")
   with pytest.raises(tokenization.TokenizerError,
-                     match="nope/vocab.txt: cannot read"):
+                     match="nope/vocab.txt: WordPiece vocab file not found"):
     tokenization.WordpieceTokenizer(missing)
   with pytest.raises(tokenization.TokenizerError,
-                     match="cannot read SentencePiece"):
+                     match="nope.model: SentencePiece model not found"):
     tokenization.SentencePieceTokenizer(str(tmp_path / "nope.model"))
+  (tmp_path / "adir").mkdir()
+  with pytest.raises(tokenization.TokenizerError,
+                     match=r"/adir: cannot read WordPiece vocab file \(Is a "
+                           r"directory\)$"):
+    tokenization.WordpieceTokenizer(str(tmp_path / "adir"))
   garbage = _write(tmp_path / "garbage.model", b"\x00not a model", mode="wb")
   with pytest.raises(tokenization.TokenizerError,
                      match="garbage.model: not a SentencePiece model"):
@@ -474,7 +479,7 @@ def test_casing_from_config_and_preset_wins_over_vocabulary(tmp_path):
   assert tokenization.infer_do_lower_case(
       preset="bluebert-base-uncased-pubmed") is True
   bad = _write(tmp_path / "bad.json", "{not json")
-  with pytest.raises(tokenization.TokenizerError, match="bad.json: not a JSON"):
+  with pytest.raises(tokenization.TokenizerError, match="bad.json: not valid JSON"):
     tokenization.infer_do_lower_case(tokenizer_config=bad)
 
 

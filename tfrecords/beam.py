@@ -50,6 +50,8 @@ except ImportError as e:  # pragma: no cover - depends on the extra
   raise ImportError("tfrecords.beam needs Apache Beam: pip install "
                     "'biom_tf[beam]' (or apache-beam)") from e
 
+from biom_tf import fileio
+from biom_tf.errors import DataError
 from tfrecords import blocks
 from tfrecords import corpus
 from tfrecords import pipeline as local
@@ -173,7 +175,7 @@ class _WriteManifest(beam.DoFn):
     shards = [None] * len(config["outputs"])
     for shard, entry in entries:
       shards[shard] = entry
-    writer.write_json(self.manifest_file, local.build_manifest(
+    writer.write_manifest(self.manifest_file, local.build_manifest(
         config, read_stats.to_dict(), shards))
     yield self.manifest_file
 
@@ -193,7 +195,7 @@ def build_pipeline(root, input_file, output_file: str,
   options = options or local.DataOptions()
   options.validate()
   if not vocab_file and not spm_model_file:
-    raise local.DataError("--vocab_file or --spm_model_file is required")
+    raise DataError("--vocab_file or --spm_model_file is required")
   paths = corpus.expand_patterns(input_file)
   outputs = local.output_paths(output_file, options.num_output_shards)
   where = local.describe_inputs(input_file)
@@ -250,7 +252,7 @@ def run_pipeline(input_file, output_file: str,
                  spm_model_file=spm_model_file, options=options)
   outputs = local.output_paths(output_file, options.num_output_shards)
   local.remove_stale_outputs(output_file, outputs, progress)
-  writer.remove_if_exists(manifest_file)
+  fileio.remove_if_exists(manifest_file)
   if progress is not None:
     progress.write(
         f"create_pretraining_data: running on {runner}: "
@@ -258,7 +260,7 @@ def run_pipeline(input_file, output_file: str,
         f"shard(s); {local.describe_records(options)}\n")
     progress.flush()
   p.run().wait_until_finish()
-  manifest = writer.read_json(manifest_file)
+  manifest = fileio.read_json(manifest_file)
   if not manifest or not manifest.get("complete"):
     raise writer.OutputError(f"{manifest_file}: the {runner} run finished "
                              "without writing a complete manifest")

@@ -15,11 +15,8 @@ import bisect
 import itertools
 from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from biom_tf.errors import DataError
 from tfrecords import corpus
-
-
-class DataError(ValueError):
-  """A flag value that cannot produce pretraining data; names the flag."""
 
 
 def shard_bounds(total_documents: int, num_shards: int,

@@ -19,6 +19,8 @@ import zlib
 from typing import Iterator, List, Sequence, Union
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+from biom_tf import errors
+from biom_tf import fileio
 
 from tfrecords.lazy_tf import tf
 
@@ -58,39 +60,17 @@ class ReadStats:
 
 
 def expand_patterns(patterns: Union[str, Sequence[str]]) -> List[str]:
-  """Comma-separated globs (or a list of them) → the files, in order.
-
-  Each pattern's matches are sorted; a file matched twice is kept once.
-  A pattern that matches nothing is a CorpusError naming it.
-  """
-  if isinstance(patterns, str):
-    patterns = [p for p in patterns.split(",")]
-  patterns = [p.strip() for p in patterns if p and p.strip()]
-  if not patterns:
-    raise CorpusError(
-        "input_file: expected one or more paths or globs, got none")
-  files, seen = [], set()
-  for pattern in patterns:
-    try:
-      matches = sorted(tf.io.gfile.glob(pattern))
-    except tf.errors.OpError as e:
-      raise CorpusError(f"{pattern}: cannot list: {_reason(e)}") from None
-    matches = [m for m in matches if not tf.io.gfile.isdir(m)]
-    if not matches:
-      raise CorpusError(
-          f"{pattern}: no such file (the pattern matches nothing)")
-    for path in matches:
-      if path not in seen:
-        seen.add(path)
-        files.append(path)
-  return files
+  """`fileio.expand_patterns`, the one meaning of --input_file: comma-separated
+  globs → the files, in order; a pattern that matches nothing is a
+  CorpusError naming it."""
+  return fileio.expand_patterns(patterns, CorpusError)
 
 
 def file_size(path: str) -> int:
   try:
     return tf.io.gfile.stat(path).length
   except tf.errors.OpError as e:
-    raise CorpusError(f"{path}: cannot read: {_reason(e)}") from None
+    raise CorpusError(f"{path}: cannot read: {errors.reason(e)}") from None
 
 
 def open_binary(path: str):
@@ -102,7 +82,7 @@ def open_binary(path: str):
     else:
       f = open(path, "rb")
   except (tf.errors.OpError, OSError) as e:
-    raise CorpusError(f"{path}: cannot read: {_reason(e)}") from None
+    raise CorpusError(f"{path}: cannot read: {errors.reason(e)}") from None
   if path.endswith(".gz"):
     return gzip.GzipFile(fileobj=f, mode="rb")
   return f
@@ -139,7 +119,7 @@ def iter_lines(path: str, invalid_utf8: str = "fail",
       yield line_number, text.strip()
   except (OSError, EOFError, zlib.error, tf.errors.OpError) as e:
     raise CorpusError(
-        f"{path}:{line_number + 1}: cannot read: {_reason(e)}") from None
+        f"{path}:{line_number + 1}: cannot read: {errors.reason(e)}") from None
   finally:
     f.close()
 
@@ -175,9 +155,3 @@ def iter_sentences(paths: Sequence[str], invalid_utf8: str = "fail",
     for _, text in iter_lines(path, invalid_utf8, stats):
       if text:
         yield text
-
-
-def _reason(e) -> str:
-  message = (getattr(e, "message", None) or getattr(e, "strerror", None) or
-             str(e))
-  return str(message).strip().splitlines()[0] if message else type(e).__name__

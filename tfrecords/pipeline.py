@@ -44,7 +44,9 @@ import numpy as np
 import tensorflow as tf
 
 from biom_tf import features
+from biom_tf import fileio
 from biom_tf import tokenization
+from biom_tf.errors import DataError
 from tfrecords import blocks
 from tfrecords import corpus
 from tfrecords import examples
@@ -59,9 +61,6 @@ MANIFEST_FORMAT = "biom_tf.pretraining_data.v1"
 _TOKENIZE_BATCH = 8192
 # Instances assembled, masked and serialized together.
 _CHUNK_ROWS = 1024
-
-
-DataError = blocks.DataError
 
 
 @dataclasses.dataclass
@@ -301,7 +300,7 @@ def output_paths(output_file: str, num_output_shards: int) -> List[str]:
   """The shard files: a comma-separated list as given (the original's
   form), else `output_file` for one shard, or `<output_file>-00003-of-00010`."""
   if "," in output_file:
-    paths = [p.strip() for p in output_file.split(",") if p.strip()]
+    paths = fileio.split_patterns(output_file)
     if num_output_shards not in (1, len(paths)):
       raise DataError(
           f"--output_file lists {len(paths)} files but --num_output_shards="
@@ -309,12 +308,12 @@ def output_paths(output_file: str, num_output_shards: int) -> List[str]:
     return paths
   if num_output_shards == 1:
     return [output_file]
-  return [f"{output_file}-{i:05d}-of-{num_output_shards:05d}"
+  return [features.shard_name(output_file, i, num_output_shards)
           for i in range(num_output_shards)]
 
 
 def manifest_path(output_file: str) -> str:
-  return output_file.split(",")[0].strip() + ".manifest.json"
+  return output_file.split(",")[0].strip() + features.MANIFEST_SUFFIX
 
 
 def manifest_config(options: DataOptions, vocab_file, spm_model_file,
@@ -372,13 +371,13 @@ def remove_stale_outputs(output_file: str, outputs: List[str],
   """
   keep = set(outputs)
   candidates = []
-  previous = writer.read_json(manifest_path(output_file))
+  previous = fileio.read_json(manifest_path(output_file))
   if previous and previous.get("format") == MANIFEST_FORMAT:
     listed = (previous.get("config") or {}).get("outputs") or []
     candidates += [p for p in listed if isinstance(p, str)]
   if "," not in output_file:
-    pattern = output_file + "-" + "[0-9]" * 5 + "-of-" + "[0-9]" * 5
-    for suffix in ("", writer.INCOMPLETE_SUFFIX):
+    pattern = features.shard_glob(output_file)
+    for suffix in ("", fileio.INCOMPLETE_SUFFIX):
       try:
         found = tf.io.gfile.glob(pattern + suffix)
       except tf.errors.OpError:
@@ -388,9 +387,9 @@ def remove_stale_outputs(output_file: str, outputs: List[str],
   for shard in dict.fromkeys(candidates):
     if shard in keep:
       continue
-    for path in (shard, shard + writer.INCOMPLETE_SUFFIX):
+    for path in (shard, shard + fileio.INCOMPLETE_SUFFIX):
       if writer.file_size_or_none(path) is not None:
-        writer.remove_if_exists(path)
+        fileio.remove_if_exists(path)
         removed.append(path)
   if removed and log is not None:
     log.write(f"create_pretraining_data: removed {len(removed)} file(s) of "
@@ -491,7 +490,7 @@ class _Output:
 
   def resume(self, log):
     """Marks the shards a previous run with this config completed."""
-    previous = writer.read_json(self.manifest_file)
+    previous = fileio.read_json(self.manifest_file)
     if not previous:
       return
     if (previous.get("format") != MANIFEST_FORMAT or
@@ -509,7 +508,7 @@ class _Output:
     return build_manifest(self.config, self.read_stats.to_dict(), self.shards)
 
   def write_manifest(self):
-    writer.write_json(self.manifest_file, self.manifest())
+    writer.write_manifest(self.manifest_file, self.manifest())
 
   def add(self, result):
     """Writes one processed block (blocks arrive in order)."""

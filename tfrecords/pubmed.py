@@ -45,6 +45,7 @@ from typing import Dict, List, Sequence, Union
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import numpy as np
 
+from biom_tf import fileio
 from tfrecords import corpus
 from tfrecords import sentences
 from tfrecords import writer
@@ -154,14 +155,20 @@ def _part_paths(parts_dir: str, path: str):
           os.path.join(parts_dir, name + ".index.json"))
 
 
-def _read_index(index_path: str, source: str, size: int):
-  """The index of an earlier parse of `source` (of `size` bytes), or None."""
-  index = writer.read_json(index_path)
-  if (index and index.get("format") == PARTS_FORMAT and
-      index.get("source_name") == os.path.basename(source) and
-      index.get("source_bytes") == size):
-    return index
-  return None
+def _read_index(parts_dir: str, source: str, size: int):
+  """The index of a parse of `source` (of `size` bytes) in `parts_dir`, its
+  columns as numpy arrays (about 25 bytes a record: 0.9 GB for all of
+  PubMed, not Python lists), or None if there is none that fits."""
+  index = fileio.read_json(_part_paths(parts_dir, source)[1])
+  if not (index and index.get("format") == PARTS_FORMAT and
+          index.get("source_name") == os.path.basename(source) and
+          index.get("source_bytes") == size):
+    return None
+  for name, dtype in (("pmids", np.int64), ("versions", np.int64),
+                      ("has_document", bool), ("seqs", np.int64),
+                      ("deletes", np.int64)):
+    index[name] = np.asarray(index[name], dtype)
+  return index
 
 
 def parse_file(path: str, parts_dir: str, size: int) -> dict:
@@ -383,22 +390,26 @@ def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
                              ) from None
   stats = PubmedStats(files=len(paths))
 
-  # Phase 1: parse what no earlier run parsed.
-  todo = [i for i, path in enumerate(paths) if overwrite or not _read_index(
-      _part_paths(parts_dir, path)[1], path, sizes[i])]
+  # Phase 1: parse what no earlier run parsed. The indexes of earlier
+  # parses are read here, once.
+  indexes = [None if overwrite else _read_index(parts_dir, path, size)
+             for path, size in zip(paths, sizes)]
+  todo = [i for i, index in enumerate(indexes) if index is None]
   stats.files_skipped_existing = len(paths) - len(todo)
   report = _Progress(progress, progress_interval, [sizes[i] for i in todo])
   workers = _Workers(min(num_workers, len(paths)))
   try:
-    return _convert(paths, sizes, todo, parts_dir, output_dir, gzip_output,
+    return _convert(paths, sizes, indexes, parts_dir, output_dir, gzip_output,
                     stats, report, workers, progress)
   finally:
     workers.close()
 
 
-def _convert(paths, sizes, todo, parts_dir, output_dir, gzip_output, stats,
+def _convert(paths, sizes, indexes, parts_dir, output_dir, gzip_output, stats,
              report, workers, progress):
-  """The two phases of `convert_pubmed_xml`."""
+  """The two phases of `convert_pubmed_xml`; `indexes[i]` is None where
+  file i is to be parsed."""
+  todo = [i for i, index in enumerate(indexes) if index is None]
   if workers.num_workers == 1 or len(todo) <= 1:
     for i in todo:
       done = _parse_task(paths[i], parts_dir, sizes[i])
@@ -413,26 +424,19 @@ def _convert(paths, sizes, todo, parts_dir, output_dir, gzip_output, stats,
   report.write(f"; {stats.files_skipped_existing} file(s) parsed by an "
                "earlier run", force=True)
 
-  # Which documents survive: latest versions, not deleted. Each index is
-  # held as numpy arrays (about 25 bytes a record: 0.9 GB for all of
-  # PubMed), not as Python lists.
-  indexes = []
-  for path, size in zip(paths, sizes):
-    index = _read_index(_part_paths(parts_dir, path)[1], path, size)
-    if index is None:
-      raise writer.OutputError(f"{path}: its parse in {parts_dir} is missing "
-                               "or unreadable; rerun with --overwrite")
-    for name, dtype in (("pmids", np.int64), ("versions", np.int64),
-                        ("has_document", bool), ("seqs", np.int64),
-                        ("deletes", np.int64)):
-      index[name] = np.asarray(index[name], dtype)
-    indexes.append(index)
+  # Which documents survive: latest versions, not deleted. The indexes of
+  # this run's parses are read now.
+  for i in todo:
+    indexes[i] = _read_index(parts_dir, paths[i], sizes[i])
+    if indexes[i] is None:
+      raise writer.OutputError(f"{paths[i]}: its parse in {parts_dir} is "
+                               "missing or unreadable; rerun with --overwrite")
   keep, counts = kept_documents(indexes)
   stats.articles = sum(ix["articles"] for ix in indexes)
   stats.superseded = counts["superseded"]
   stats.deleted = counts["deleted"]
   stats.skipped_no_abstract = counts["no_abstract"]
-  del indexes
+  indexes.clear()  # freed before phase 2 (the caller's list)
 
   # Phase 2: the shards.
   tasks = []

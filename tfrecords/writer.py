@@ -10,23 +10,23 @@
     never leaves a final-named, half-written shard.
   * The manifest (`<output>.manifest.json`) records the flags, the vocabulary
     hash, the inputs and, per shard, its record count and size. It is
-    rewritten (atomically, the same way) after every completed shard, so a
-    rerun with the same flags and inputs can tell which shards are done and
-    redo only the others.
+    rewritten (atomically: `biom_tf.fileio`) after every completed shard, so
+    a rerun with the same flags and inputs can tell which shards are done
+    and redo only the others.
 """
 import contextlib
 import gzip
 import itertools
-import json
 import os
 from typing import Optional
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+from biom_tf import errors
+from biom_tf import fileio
 import numpy as np
 
 from tfrecords.lazy_tf import tf
 
-INCOMPLETE_SUFFIX = ".incomplete"
 # TensorFlow's own GZIP TFRecord writer uses zlib's default level.
 GZIP_LEVEL = 6
 _scratch_names = itertools.count()
@@ -34,6 +34,10 @@ _scratch_names = itertools.count()
 
 class OutputError(ValueError):
   """An output path that cannot be written; the message names it."""
+
+
+def _cannot(path: str, doing: str, e: BaseException) -> OutputError:
+  return OutputError(f"{path}: cannot {doing}: {errors.reason(e)}")
 
 
 def tfrecord_bytes(data: bytes, offsets: np.ndarray,
@@ -70,14 +74,14 @@ class AtomicFile:
 
   def __init__(self, path: str, mode: str = "wb"):
     self.path = path
-    self.temp_path = path + INCOMPLETE_SUFFIX
+    self.temp_path = path + fileio.INCOMPLETE_SUFFIX
     self._local = "://" not in path
     if self._local:
       try:
         self.file = open(self.temp_path, mode,  # pylint: disable=consider-using-with
                          **({} if "b" in mode else {"encoding": "utf-8"}))
       except OSError as e:
-        raise OutputError(f"{path}: cannot write: {_reason(e)}") from None
+        raise _cannot(path, "write", e) from None
       return
     try:
       self.file = tf.io.gfile.GFile(self.temp_path, mode)
@@ -85,15 +89,15 @@ class AtomicFile:
       # empty output exists and an unwritable path fails here.
       self.file.write(b"" if "b" in mode else "")
     except tf.errors.OpError as e:
-      raise OutputError(f"{path}: cannot write: {_reason(e)}") from None
+      raise _cannot(path, "write", e) from None
 
   def write(self, data):
     try:
       self.file.write(data)
     except OSError as e:
-      raise OutputError(f"{self.path}: cannot write: {_reason(e)}") from None
+      raise _cannot(self.path, "write", e) from None
     except tf.errors.OpError as e:
-      raise OutputError(f"{self.path}: cannot write: {_reason(e)}") from None
+      raise _cannot(self.path, "write", e) from None
 
   def commit(self) -> int:
     """Flushes, renames to the final name; returns the file size in bytes."""
@@ -104,15 +108,14 @@ class AtomicFile:
         os.replace(self.temp_path, self.path)
         return os.path.getsize(self.path)
       except OSError as e:
-        raise OutputError(f"{self.path}: cannot finish: {_reason(e)}"
-                          ) from None
+        raise _cannot(self.path, "finish", e) from None
     try:
       self.file.close()
       self.file = None
       tf.io.gfile.rename(self.temp_path, self.path, overwrite=True)
       return tf.io.gfile.stat(self.path).length
     except tf.errors.OpError as e:
-      raise OutputError(f"{self.path}: cannot finish: {_reason(e)}") from None
+      raise _cannot(self.path, "finish", e) from None
 
   def abort(self):
     """Closes and deletes the temporary file (best effort)."""
@@ -130,7 +133,7 @@ class AtomicFile:
       except OSError:
         pass
     else:
-      remove_if_exists(self.temp_path)
+      fileio.remove_if_exists(self.temp_path)
 
 
 @contextlib.contextmanager
@@ -143,7 +146,7 @@ def atomic_file(path: str, mode: str = "wb"):
   except BaseException as e:
     out.abort()
     if isinstance(e, OSError) or _is_op_error(e):
-      raise OutputError(f"{path}: cannot write: {_reason(e)}") from None
+      raise _cannot(path, "write", e) from None
     raise
   out.commit()
 
@@ -177,22 +180,13 @@ class ShardWriter:
     self._file.abort()
 
 
-def write_json(path: str, value) -> None:
-  """Writes JSON atomically: to `path.incomplete`, then renamed."""
-  with atomic_file(path, "w") as f:
-    f.write(json.dumps(value, indent=1, sort_keys=False) + "\n")
-
-
-def read_json(path: str) -> Optional[dict]:
-  """The JSON object at `path`, or None if absent or unreadable."""
+def write_manifest(path: str, manifest: dict):
+  """Writes `manifest` atomically, in the one format of both runners (the
+  local and the Beam runner write the same bytes)."""
   try:
-    if not tf.io.gfile.exists(path):
-      return None
-    with tf.io.gfile.GFile(path, "r") as f:
-      value = json.loads(f.read())
-    return value if isinstance(value, dict) else None
-  except (tf.errors.OpError, ValueError):
-    return None
+    fileio.write_json(path, manifest, indent=1, sort_keys=False)
+  except tf.errors.OpError as e:
+    raise _cannot(path, "write", e) from None
 
 
 def file_size_or_none(path: str) -> Optional[int]:
@@ -202,21 +196,13 @@ def file_size_or_none(path: str) -> Optional[int]:
     return None
 
 
-def remove_if_exists(path: str):
-  try:
-    if tf.io.gfile.exists(path):
-      tf.io.gfile.remove(path)
-  except tf.errors.OpError:
-    pass
-
-
 def refuse_existing(paths, flag: str = "--overwrite"):
   """OutputError naming the first of `paths` that exists (and `flag`)."""
   for path in paths:
     try:
       found = tf.io.gfile.exists(path)
     except tf.errors.OpError as e:
-      raise OutputError(f"{path}: cannot check: {_reason(e)}") from None
+      raise _cannot(path, "check", e) from None
     if found:
       raise OutputError(f"{path} exists; pass {flag} to replace it")
 
@@ -230,11 +216,4 @@ def make_parent_dirs(path: str):
     try:
       tf.io.gfile.makedirs(parent)
     except tf.errors.OpError as e:
-      raise OutputError(f"{path}: cannot create its directory: {_reason(e)}"
-                        ) from None
-
-
-def _reason(e) -> str:
-  message = (getattr(e, "message", None) or getattr(e, "strerror", None) or
-             str(e))
-  return str(message).strip().splitlines()[0]
+      raise _cannot(path, "create its directory", e) from None

@@ -8,13 +8,11 @@ r"""Learns a vocabulary from corpus shards: WordPiece or SentencePiece.
   python -m tools.build_vocab --vocab_type=sentencepiece \
     --input_file='corpus/*.txt.gz' --output=spm --vocab_size=30000
 """
-import sys
-
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-from absl import app
 from absl import flags
 
 from tfrecords import vocab
+from tools import cli
 
 FLAGS = flags.FLAGS
 
@@ -61,19 +59,13 @@ def main(argv):
           max_sentences=FLAGS.max_sentences or 10_000_000,
           invalid_utf8=FLAGS.invalid_utf8, overwrite=FLAGS.overwrite)
   except ValueError as e:
-    print(f"build_vocab: error: {e}", file=sys.stderr)
-    return 1
-  for path in summary.outputs:
-    print(path)
-  print(f"{summary.vocab_size} tokens learned from {summary.sentences} "
-        "sentences")
-  return 0
+    return cli.error("build_vocab", e)
+  return cli.done(summary.outputs, f"{summary.vocab_size} tokens learned "
+                  f"from {summary.sentences} sentences")
 
 
 def run():
-  flags.mark_flag_as_required("input_file")
-  flags.mark_flag_as_required("output")
-  app.run(main)
+  cli.run(main, required=("input_file", "output"))
 
 
 if __name__ == "__main__":

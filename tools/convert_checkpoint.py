@@ -19,14 +19,13 @@ signal number.
 import signal
 import sys
 
-from absl import app
 from absl import flags
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 from biom_tf.checkpoints import convert
 from biom_tf import configs
-from biom_tf import errors
 import tensorflow as tf
+from tools import cli
 
 FLAGS = flags.FLAGS
 
@@ -71,12 +70,10 @@ def main(argv):
         FLAGS.output_format, config_file=FLAGS.config_file,
         vocab_file=FLAGS.vocab_file, spm_model_file=FLAGS.spm_model_file,
         do_lower_case=FLAGS.do_lower_case)
-  except ValueError as e:  # every library error is a ValueError subclass
-    print(f"convert_checkpoint: error: {errors.first_line(e)}", file=sys.stderr)
-    sys.exit(1)
-  except (OSError, tf.errors.OpError) as e:  # file systems: local, gs://
-    print(f"convert_checkpoint: error: {errors.first_line(e)}", file=sys.stderr)
-    sys.exit(1)
+  except (ValueError, OSError, tf.errors.OpError) as e:
+    # Every library error is a ValueError subclass; file systems (local,
+    # gs://) raise OSError or tf.errors.OpError.
+    sys.exit(cli.error("convert_checkpoint", e))
   except KeyboardInterrupt as e:
     signum = getattr(e, "signum", signal.SIGINT)
     print(f"convert_checkpoint: interrupted ({signal.Signals(signum).name}); "
@@ -86,7 +83,7 @@ def main(argv):
 
 
 def run():
-  app.run(main)
+  cli.run(main)
 
 
 if __name__ == "__main__":

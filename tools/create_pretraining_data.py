@@ -40,10 +40,12 @@ import shlex
 import sys
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-from absl import app
 from absl import flags
 
+from biom_tf import configs
+from biom_tf import recipes
 from tfrecords import pipeline
+from tools import cli
 
 FLAGS = flags.FLAGS
 
@@ -87,7 +89,7 @@ flags.DEFINE_bool("random_next_sentence", False,
                   "ALBERT: use a random next sentence from another document "
                   "(NSP) rather than swapped segments (sentence order).")
 # Ours
-flags.DEFINE_enum("model_family", "bert", ["bert", "albert", "electra"],
+flags.DEFINE_enum("model_family", "bert", list(configs.FAMILIES),
                   "bert: NSP records; albert: SOP records with n-gram masking "
                   "and token_boundary; electra: packed sequences "
                   "(input_ids, input_mask, segment_ids).")
@@ -124,24 +126,8 @@ def main(argv):
           f"{' '.join(pipeline_args)!r} given without a Beam --runner "
           "(e.g. --runner=DirectRunner)", file=sys.stderr)
     return 1
-  options = pipeline.DataOptions(
-      model_family=FLAGS.model_family,
-      do_lower_case=FLAGS.do_lower_case,
-      do_whole_word_mask=FLAGS.do_whole_word_mask,
-      max_seq_length=FLAGS.max_seq_length,
-      max_predictions_per_seq=FLAGS.max_predictions_per_seq,
-      random_seed=FLAGS.random_seed,
-      dupe_factor=FLAGS.dupe_factor,
-      masked_lm_prob=FLAGS.masked_lm_prob,
-      short_seq_prob=FLAGS.short_seq_prob,
-      ngram=FLAGS.ngram,
-      favor_shorter_ngram=FLAGS.favor_shorter_ngram,
-      random_next_sentence=FLAGS.random_next_sentence,
-      electra_offline_masks=FLAGS.electra_offline_masks,
-      num_output_shards=FLAGS.num_output_shards,
-      gzip=FLAGS.gzip,
-      block_bytes=FLAGS.block_bytes,
-      invalid_utf8=FLAGS.invalid_utf8)
+  options = recipes.settings_from(pipeline.DataOptions,
+                                  FLAGS.flag_values_dict())
   try:
     if FLAGS.runner == "local":
       summary = pipeline.create_pretraining_data(
@@ -151,15 +137,12 @@ def main(argv):
     else:
       summary = _run_beam(options, pipeline_args)
   except ValueError as e:
-    message = str(e).strip().splitlines()[0] if str(e).strip() else repr(e)
-    print(f"create_pretraining_data: error: {message}", file=sys.stderr)
-    return 1
-  for path in summary.outputs:
-    print(path)
-  print(f"{summary.instances} instances from {summary.documents} documents "
-        f"({summary.shards_written} shards written, {summary.shards_skipped} "
-        f"already complete); manifest: {summary.manifest_path}")
-  return 0
+    return cli.error("create_pretraining_data", e)
+  return cli.done(
+      summary.outputs,
+      f"{summary.instances} instances from {summary.documents} documents "
+      f"({summary.shards_written} shards written, {summary.shards_skipped} "
+      f"already complete); manifest: {summary.manifest_path}")
 
 
 def _run_beam(options, pipeline_args):
@@ -185,9 +168,7 @@ def _run_beam(options, pipeline_args):
 
 
 def run():
-  flags.mark_flag_as_required("input_file")
-  flags.mark_flag_as_required("output_file")
-  app.run(main)
+  cli.run(main, required=("input_file", "output_file"))
 
 
 if __name__ == "__main__":

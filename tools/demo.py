@@ -21,12 +21,12 @@ TensorFlow's and absl's INFO lines (`--verbosity=0` shows them; see
 import glob
 import json
 import os
-import sys
 import time
 
-from absl import app
 from absl import flags
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+
+from tools import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_dir", "demo_output", "Where everything goes.")
@@ -74,11 +74,12 @@ def plot_losses(metrics_file: str, png_path: str) -> str:
 def _export(model, config, vocab_file, export_dir):
   """TF1 checkpoint always; SavedModel and Hugging Face where available."""
   from biom_tf import checkpoints  # pylint: disable=g-import-not-at-top
+  from biom_tf.checkpoints import layout  # pylint: disable=g-import-not-at-top
   written = {}
   tf1_dir = os.path.join(export_dir, "tf1")
-  checkpoints.save_tf1_checkpoint(model, os.path.join(tf1_dir, "bert_model.ckpt"),
-                                  config)
-  config.to_json_file(os.path.join(tf1_dir, "bert_config.json"))
+  prefix, config_name = layout.TF1_NAMES[config.family]
+  checkpoints.save_tf1_checkpoint(model, os.path.join(tf1_dir, prefix), config)
+  config.to_json_file(os.path.join(tf1_dir, config_name))
   with open(vocab_file) as src, open(os.path.join(tf1_dir, "vocab.txt"), "w") as dst:
     dst.write(src.read())
   written["TF1 checkpoint (google-research/bert names)"] = tf1_dir
@@ -190,13 +191,12 @@ def main(argv) -> int:
     run_demo(FLAGS.output_dir, FLAGS.num_train_steps, FLAGS.vocab_size,
              FLAGS.max_seq_length, FLAGS.train_batch_size, FLAGS.corpus)
   except ValueError as e:  # every library error is a ValueError subclass
-    print(f"error: {e}", file=sys.stderr)
-    return 1
+    return cli.error("demo", e)
   return 0
 
 
 def run():
-  app.run(lambda argv: sys.exit(main(argv)))
+  cli.run(main)
 
 
 if __name__ == "__main__":

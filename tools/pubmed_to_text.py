@@ -24,10 +24,10 @@ stderr; the shards written and the counts to stdout.
 import sys
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-from absl import app
 from absl import flags
 
 from tfrecords import pubmed
+from tools import cli
 
 FLAGS = flags.FLAGS
 
@@ -58,23 +58,19 @@ def main(argv):
         progress_interval=FLAGS.progress_interval,
         num_workers=FLAGS.num_workers)
   except ValueError as e:
-    print(f"pubmed_to_text: error: {e}", file=sys.stderr)
-    return 1
-  for path in stats.outputs:
-    print(path)
-  print(f"{stats.documents} documents ({stats.sentences} sentences) from "
-        f"{stats.articles} articles in {stats.files} files; "
-        f"{stats.skipped_no_abstract} articles without an abstract skipped, "
-        f"{stats.superseded} replaced by a later version, {stats.deleted} "
-        f"deleted; {stats.files_skipped_existing} files parsed by an earlier "
-        "run")
-  return 0
+    return cli.error("pubmed_to_text", e)
+  return cli.done(
+      stats.outputs,
+      f"{stats.documents} documents ({stats.sentences} sentences) from "
+      f"{stats.articles} articles in {stats.files} files; "
+      f"{stats.skipped_no_abstract} articles without an abstract skipped, "
+      f"{stats.superseded} replaced by a later version, {stats.deleted} "
+      f"deleted; {stats.files_skipped_existing} files parsed by an earlier "
+      "run")
 
 
 def run():
-  flags.mark_flag_as_required("input_file")
-  flags.mark_flag_as_required("output_dir")
-  app.run(main)
+  cli.run(main, required=("input_file", "output_dir"))
 
 
 if __name__ == "__main__":

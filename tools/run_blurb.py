@@ -21,14 +21,14 @@ the same output_dir keeps the finished (dataset, seed) runs
 import os
 import sys
 
-from absl import app
 from absl import flags
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
-from biom_tf.checkpoints import detect
 from biom_tf import configs
+from biom_tf import recipes
 from biom_tf.tasks import blurb
 from biom_tf.training import finetune
+from tools import cli
 
 FLAGS = flags.FLAGS
 
@@ -70,19 +70,6 @@ flags.DEFINE_string("tpu_name", None, "TPU name (strategy=tpu).")
 flags.DEFINE_bool("save_models", False, "Keep each fine-tuned model.")
 flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step.")
 
-def _model_config() -> configs.ModelConfig:
-  if FLAGS.config_file:
-    return configs.ModelConfig.from_json_file(FLAGS.config_file,
-                                              FLAGS.model_family)
-  config = None
-  if FLAGS.init_checkpoint:
-    config = detect.checkpoint_config(FLAGS.init_checkpoint,
-                                      FLAGS.model_family)
-  if config is None:
-    raise blurb.BlurbError("--config_file is required (no config file next "
-                           "to --init_checkpoint)")
-  return config
-
 
 def settings_from_flags() -> blurb.BlurbSettings:
   for name in ("data_dir", "output_dir"):
@@ -93,7 +80,8 @@ def settings_from_flags() -> blurb.BlurbSettings:
   except ValueError:
     raise blurb.BlurbError(f"--seeds={','.join(FLAGS.seeds)}: expected "
                            "integers") from None
-  config = _model_config()
+  config = cli.model_config(FLAGS.config_file, FLAGS.init_checkpoint,
+                            FLAGS.model_family)
   # The vocabulary and casing as fine-tuning finds them: the flags, else the
   # files next to --init_checkpoint, checked against each other.
   tokenizer = finetune.resolve_tokenizer(finetune.FinetuneSettings(
@@ -101,19 +89,12 @@ def settings_from_flags() -> blurb.BlurbSettings:
       config=config, vocab_file=FLAGS.vocab_file,
       spm_model_file=FLAGS.spm_model_file, do_lower_case=FLAGS.do_lower_case,
       init_checkpoint=FLAGS.init_checkpoint))
-  return blurb.BlurbSettings(
-      data_dir=FLAGS.data_dir, output_dir=FLAGS.output_dir,
-      config=config, vocab_file=tokenizer.vocab_file,
+  return recipes.settings_from(
+      blurb.BlurbSettings, FLAGS.flag_values_dict(),
+      renamed={"save_model": "save_models"},
+      config=config, seeds=seeds, vocab_file=tokenizer.vocab_file,
       spm_model_file=tokenizer.spm_model_file,
-      do_lower_case=tokenizer.do_lower_case,
-      init_checkpoint=FLAGS.init_checkpoint, seeds=seeds,
-      datasets=FLAGS.datasets, max_train_examples=FLAGS.max_train_examples,
-      num_train_epochs=FLAGS.num_train_epochs,
-      max_seq_length=FLAGS.max_seq_length, learning_rate=FLAGS.learning_rate,
-      train_batch_size=FLAGS.train_batch_size,
-      eval_batch_size=FLAGS.eval_batch_size, strategy=FLAGS.strategy,
-      tpu_name=FLAGS.tpu_name, save_model=FLAGS.save_models,
-      jit_compile=FLAGS.jit_compile)
+      do_lower_case=tokenizer.do_lower_case)
 
 
 def main(argv) -> int:
@@ -126,8 +107,7 @@ def main(argv) -> int:
     table = blurb.run_blurb(settings,
                             write=lambda line: print(line, flush=True))
   except ValueError as e:  # every library error is a ValueError subclass
-    print(f"run_blurb: error: {e}", file=sys.stderr)
-    return 1
+    return cli.error("run_blurb", e)
   print()
   print(blurb.table_markdown(table), end="")
   print(f"\nwrote {os.path.join(FLAGS.output_dir, blurb.RESULTS_FILE)}, "
@@ -140,7 +120,7 @@ def main(argv) -> int:
 
 
 def run():
-  app.run(lambda argv: sys.exit(main(argv)))
+  cli.run(main)
 
 
 if __name__ == "__main__":

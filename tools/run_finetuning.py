@@ -25,16 +25,15 @@ ncbi-nlp/bluebert flags are accepted with their meaning (`--task_name`,
 import os
 import sys
 
-from absl import app
 from absl import flags
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
-from biom_tf.checkpoints import detect
 from biom_tf import configs
 from biom_tf import recipes as pretraining_recipes
 from biom_tf import tasks
 from biom_tf.tasks import recipes
 from biom_tf.training import finetune
+from tools import cli
 
 FLAGS = flags.FLAGS
 
@@ -189,17 +188,8 @@ def _model_family() -> str:
 
 def _model_config() -> configs.ModelConfig:
   """--config_file, else the config that comes with --init_checkpoint."""
-  config_file = _config_file()
-  if config_file:
-    return configs.ModelConfig.from_json_file(config_file, _model_family())
-  config = None
-  if FLAGS.init_checkpoint:
-    config = detect.checkpoint_config(FLAGS.init_checkpoint,
-                                      _model_family())
-  if config is None:
-    raise finetune.FinetuneError(
-        "--config_file is required (no config file next to --init_checkpoint)")
-  return config
+  return cli.model_config(_config_file(), FLAGS.init_checkpoint,
+                          _model_family())
 
 
 def _phases():
@@ -246,18 +236,17 @@ def settings_from_flags() -> finetune.FinetuneSettings:
   recipe_values = {}
   if FLAGS.recipe:
     recipe = recipes.get_recipe(FLAGS.recipe, task)
-    recipe_values = recipe.flags()
+    recipe_values = {name: value for name, value in recipe.flags().items()
+                     if name in _RECIPE_FLAGS}
     print(f"recipe {recipe.name} ({recipe.source})", flush=True)
   config = _model_config()
+  values = pretraining_recipes.flag_values_with(recipe_values, FLAGS,
+                                                list(FLAGS))
   try:
-    seeds = [int(s) for s in pretraining_recipes.flag_values_with(
-        recipe_values, FLAGS, ["seeds"])["seeds"]]
+    seeds = [int(s) for s in values["seeds"]]
   except ValueError:
     raise finetune.FinetuneError(
         f"--seeds={','.join(FLAGS.seeds)}: expected integers") from None
-  values = pretraining_recipes.flag_values_with(recipe_values, FLAGS,
-                                                _RECIPE_FLAGS)
-  values["seeds"] = seeds
   do_train, do_eval, do_predict = _phases()
   eval_batch_size = FLAGS.eval_batch_size
   if FLAGS.predict_batch_size and not FLAGS["eval_batch_size"].present:
@@ -265,23 +254,12 @@ def settings_from_flags() -> finetune.FinetuneSettings:
   negative_label = FLAGS.negative_label
   if negative_label is None:
     negative_label = task_options.get("negative_label")
-  return finetune.FinetuneSettings(
-      task=task, data_dir=FLAGS.data_dir, output_dir=FLAGS.output_dir,
-      config=config, vocab_file=FLAGS.vocab_file,
-      spm_model_file=FLAGS.spm_model_file, do_lower_case=FLAGS.do_lower_case,
-      init_checkpoint=FLAGS.init_checkpoint, do_train=do_train,
-      do_eval=do_eval, do_predict=do_predict,
-      eval_batch_size=eval_batch_size, head_dropout=FLAGS.head_dropout,
-      strategy=_strategy(), tpu_name=FLAGS.tpu_name or FLAGS.master,
-      tpu_zone=FLAGS.tpu_zone, gcp_project=FLAGS.gcp_project,
-      num_tpu_cores=FLAGS.num_tpu_cores,
-      save_model=FLAGS.save_model, jit_compile=FLAGS.jit_compile,
-      pad_to_multiple_of=FLAGS.pad_to_multiple_of,
-      window_stride=FLAGS.window_stride,
-      negative_label=negative_label, num_folds=FLAGS.num_folds,
-      max_query_length=FLAGS.max_query_length, progress=_Progress(),
-      report=lambda line: print(line, flush=True),
-      train_split=FLAGS.train_split, **values)
+  return pretraining_recipes.settings_from(
+      finetune.FinetuneSettings, values, task=task, config=config,
+      seeds=seeds, do_train=do_train, do_eval=do_eval, do_predict=do_predict,
+      eval_batch_size=eval_batch_size, strategy=_strategy(),
+      tpu_name=FLAGS.tpu_name or FLAGS.master, negative_label=negative_label,
+      progress=_Progress(), report=lambda line: print(line, flush=True))
 
 
 def _unit(metric: str) -> str:
@@ -316,9 +294,7 @@ def main(argv):
           f"do_lower_case={str(settings.do_lower_case).lower()}", flush=True)
     results = finetune.run_finetuning(settings)
   except ValueError as e:  # every library error is a ValueError subclass
-    message = str(e).strip().splitlines()[0] if str(e).strip() else repr(e)
-    print(f"run_finetuning: error: {message}", file=sys.stderr)
-    return 1
+    return cli.error("run_finetuning", e)
   for line in summary_lines(results):
     print(line)
   print(f"wrote {os.path.join(FLAGS.output_dir, finetune.RESULTS_FILE)}")
@@ -326,7 +302,7 @@ def main(argv):
 
 
 def run():
-  app.run(lambda argv: sys.exit(main(argv)))
+  cli.run(main)
 
 
 if __name__ == "__main__":

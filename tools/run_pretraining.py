@@ -25,19 +25,19 @@ and SIGTERM / Ctrl-C give one line and leave no partial checkpoint.
 """
 import signal
 import sys
+from typing import Dict, Optional
 
-from absl import app
 from absl import flags
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 import tensorflow as tf
 
 from biom_tf import configs
-from biom_tf import errors
 from biom_tf import recipes
 from biom_tf.training import optimizers
 from biom_tf.training import pretrain
 from biom_tf.training import strategy as strategy_lib
+from tools import cli
 
 FLAGS = flags.FLAGS
 
@@ -120,22 +120,11 @@ flags.DEFINE_float("mask_prob", None, "ELECTRA records without masks: "
                    "fraction of tokens masked on the fly (default: 0.15, "
                    "0.25 for Large, as google-research/electra).")
 
+# The flags a --recipe may set.
 _RECIPE_FLAGS = ("max_seq_length", "max_predictions_per_seq",
                  "train_batch_size", "num_train_steps", "learning_rate",
                  "num_warmup_steps", "optimizer", "model_family", "preset",
                  "mask_prob")
-
-
-def _apply_recipe():
-  """Recipe values for the flags not given on the command line."""
-  if not FLAGS.recipe:
-    return
-  recipe = recipes.get_recipe(FLAGS.recipe)
-  print(recipe.describe(), flush=True)
-  for name, value in recipe.flags().items():
-    if name in _RECIPE_FLAGS and not FLAGS[name].present:
-      FLAGS[name].value = value
-
 
 # google-research/albert run_pretraining.py's defaults, where they differ
 # from google-research/bert's (which are this tool's).
@@ -146,17 +135,30 @@ ALBERT_DEFAULTS = dict(max_seq_length=512, max_predictions_per_seq=20,
                        save_checkpoints_steps=5000, do_train=True)
 
 
-def _apply_family_defaults():
-  """ALBERT's defaults for the flags neither given nor set by --recipe."""
-  family = FLAGS.model_family or ("albert" if FLAGS.albert_config_file
-                                  else None)
-  if family is None and FLAGS.preset in configs.PRESETS:
-    family = configs.get_preset(FLAGS.preset).config.family
-  if family != "albert":
-    return
-  for name, value in ALBERT_DEFAULTS.items():
-    if not FLAGS[name].present and FLAGS[name].value == FLAGS[name].default:
-      FLAGS[name].value = value
+def _family(values) -> Optional[str]:
+  """--model_family, else albert with --albert_config_file, else the
+  --preset's family; None when none of them says."""
+  family = values["model_family"] or ("albert" if values["albert_config_file"]
+                                      else None)
+  if family is None and values["preset"] in configs.PRESETS:
+    family = configs.get_preset(values["preset"]).config.family
+  return family
+
+
+def flag_values() -> Dict[str, object]:
+  """{flag: value}: the command line's, else --recipe's, else (an ALBERT
+  model) ALBERT_DEFAULTS', else this tool's default. FLAGS stay as parsed."""
+  recipe_values = {}
+  if FLAGS.recipe:
+    recipe = recipes.get_recipe(FLAGS.recipe)
+    print(recipe.describe(), flush=True)
+    recipe_values = {name: value for name, value in recipe.flags().items()
+                     if name in _RECIPE_FLAGS}
+  family = _family(recipes.flag_values_with(
+      recipe_values, FLAGS, ("model_family", "albert_config_file", "preset")))
+  defaults = ALBERT_DEFAULTS if family == "albert" else {}
+  return recipes.flag_values_with({**defaults, **recipe_values}, FLAGS,
+                                  list(FLAGS))
 
 
 def _tpu_address():
@@ -178,62 +180,46 @@ def _sigterm_as_interrupt(signum, frame):
   raise KeyboardInterrupt("SIGTERM")
 
 
-def _model_config() -> configs.ModelConfig:
-  family = FLAGS.model_family or ("albert" if FLAGS.albert_config_file
-                                  else "bert")
-  path = FLAGS.albert_config_file or FLAGS.bert_config_file
+def _model_config(values) -> configs.ModelConfig:
+  family = values["model_family"] or ("albert" if values["albert_config_file"]
+                                      else "bert")
+  path = values["albert_config_file"] or values["bert_config_file"]
   if path:
     return configs.ModelConfig.from_json_file(path, family)
-  if FLAGS.preset:
-    config = configs.get_preset(FLAGS.preset).config
-    if FLAGS.model_family and config.family != FLAGS.model_family:
-      raise configs.ConfigError(f"--preset={FLAGS.preset} is a {config.family} "
-                                f"model, not --model_family={family}")
+  if values["preset"]:
+    config = configs.get_preset(values["preset"]).config
+    if values["model_family"] and config.family != values["model_family"]:
+      raise configs.ConfigError(f"--preset={values['preset']} is a "
+                                f"{config.family} model, not --model_family="
+                                f"{family}")
     return config
   raise configs.ConfigError("give --bert_config_file, --albert_config_file, "
                             "--preset or --recipe")
 
 
+def settings_from_flags(values) -> pretrain.PretrainingConfig:
+  """The run's settings from `flag_values()`, checked."""
+  if not values["output_dir"]:
+    raise pretrain.PretrainingError("--output_dir is required")
+  if values["do_train"] and not values["input_file"]:
+    raise pretrain.PretrainingError("--do_train needs --input_file")
+  if values["do_eval"] and not (values["input_file"] or
+                                values["eval_input_file"]):
+    raise pretrain.PretrainingError("--do_eval needs --input_file or "
+                                    "--eval_input_file")
+  config = recipes.settings_from(
+      pretrain.PretrainingConfig, values, model_config=_model_config(values),
+      input_file=values["input_file"] or "",
+      eval_input_file=values["eval_input_file"] or "")
+  config.validate()
+  return config
+
+
 def main(argv) -> int:
   del argv
   try:
-    _apply_recipe()
-    _apply_family_defaults()
-    if not FLAGS.output_dir:
-      raise pretrain.PretrainingError("--output_dir is required")
-    if FLAGS.do_train and not FLAGS.input_file:
-      raise pretrain.PretrainingError("--do_train needs --input_file")
-    if FLAGS.do_eval and not (FLAGS.input_file or FLAGS.eval_input_file):
-      raise pretrain.PretrainingError("--do_eval needs --input_file or "
-                                      "--eval_input_file")
-    config = pretrain.PretrainingConfig(
-        model_config=_model_config(),
-        output_dir=FLAGS.output_dir,
-        input_file=FLAGS.input_file or "",
-        eval_input_file=FLAGS.eval_input_file or "",
-        init_checkpoint=FLAGS.init_checkpoint,
-        vocab_file=FLAGS.vocab_file,
-        spm_model_file=FLAGS.spm_model_file,
-        max_seq_length=FLAGS.max_seq_length,
-        max_predictions_per_seq=FLAGS.max_predictions_per_seq,
-        train_batch_size=FLAGS.train_batch_size,
-        eval_batch_size=FLAGS.eval_batch_size,
-        learning_rate=FLAGS.learning_rate,
-        num_train_steps=FLAGS.num_train_steps,
-        num_warmup_steps=FLAGS.num_warmup_steps,
-        save_checkpoints_steps=FLAGS.save_checkpoints_steps,
-        iterations_per_loop=FLAGS.iterations_per_loop,
-        max_eval_steps=FLAGS.max_eval_steps,
-        keep_checkpoint_max=FLAGS.keep_checkpoint_max,
-        optimizer=FLAGS.optimizer,
-        weight_decay_rate=FLAGS.weight_decay_rate,
-        gradient_accumulation_steps=FLAGS.gradient_accumulation_steps,
-        jit_compile=FLAGS.jit_compile,
-        mixed_precision=FLAGS.mixed_precision,
-        seed=FLAGS.seed,
-        stop_after_steps=FLAGS.stop_after_steps,
-        mask_prob=FLAGS.mask_prob)
-    config.validate()
+    values = flag_values()
+    config = settings_from_flags(values)
     name = FLAGS.strategy or ("tpu" if FLAGS.use_tpu else "default")
     if FLAGS.master and name != "tpu":
       print(f"run_pretraining: --master={FLAGS.master} ignored: without a "
@@ -245,13 +231,12 @@ def main(argv) -> int:
     _check_tpu_cores(strategy)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     _, train_metrics, eval_metrics = pretrain.run_pretraining(
-        config, strategy, do_train=FLAGS.do_train, do_eval=FLAGS.do_eval)
-  except ValueError as e:  # every library error is a ValueError subclass
-    print(f"error: {e}", file=sys.stderr)
-    return 1
-  except tf.errors.OpError as e:  # a file system (gs://, permissions, ...)
-    print(f"error: {errors.first_line(e)}", file=sys.stderr)
-    return 1
+        config, strategy, do_train=values["do_train"],
+        do_eval=values["do_eval"])
+  except (ValueError, tf.errors.OpError) as e:
+    # Every library error is a ValueError subclass; OpError: a file system
+    # (gs://, permissions, ...).
+    return cli.error("run_pretraining", e)
   except KeyboardInterrupt:
     print(f"run_pretraining: interrupted; nothing partial was kept in "
           f"{FLAGS.output_dir}; rerun the same command to resume from the "
@@ -266,7 +251,7 @@ def main(argv) -> int:
 
 
 def run():
-  app.run(lambda argv: sys.exit(main(argv)))
+  cli.run(main)
 
 
 if __name__ == "__main__":

@@ -33,17 +33,16 @@ its head: `hf` writes the matching `*For...` class. A location that cannot be
 written (read-only, full, a failing gs://) is one `ExportError` line, and
 nothing is left there; the output directory gets the usual modes (umask).
 """
-import json
 import os
-import shutil
 import tempfile
 from typing import Optional
 
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tensorflow as tf
 
-from biom_tf import checkpoints
 from biom_tf import errors
+from biom_tf import fileio
+from biom_tf.checkpoints import detect
 from biom_tf.checkpoints import huggingface
 from biom_tf.checkpoints import layout
 from biom_tf.checkpoints.layout import BIOM_META
@@ -160,27 +159,15 @@ def _casing(do_lower_case: Optional[bool], vocab_file, spm_model_file,
       tokenizer_config=tokenizer_config)
 
 
-def _restore_object_checkpoint(model, prefix: str, family: str):
-  """Reads `model` from our object-based checkpoint `prefix` (checked)."""
-  checkpoints.check_readable(prefix)
-  try:
-    status = tf.train.Checkpoint(model=model).read(prefix)
-    status.assert_existing_objects_matched()
-  except (AssertionError, ValueError, tf.errors.OpError) as e:
-    raise ExportError(f"{prefix}: does not match the {family} config "
-                      f"({str(e).splitlines()[0]})") from None
-  status.expect_partial()  # a run's optimizer slots, iterator, step
-
-
 def _load_biom(family, input, directory, config_file, vocab_file,  # pylint: disable=redefined-builtin
                spm_model_file, do_lower_case):
   """A biom export (`biom_model.json` + `ckpt-1`) or a run_pretraining dir.
 
   A `run_pretraining --output_dir` holds `tf.train.Checkpoint`s of the
   pretrainer (with the optimizer) and the original config file
-  (`bert_config.json`, `albert_config.json`; ELECTRA's discriminator config
-  is `bert_config.json` there and `electra_config.json` in a TF1 export:
-  both are found). `input` may also be one checkpoint prefix of the run
+  (`configs.CONFIG_FILE_NAMES`: `bert_config.json`, `albert_config.json`,
+  `electra_config.json`; runs of earlier versions wrote ELECTRA's as
+  `bert_config.json`: both are found). `input` may also be one checkpoint prefix of the run
   (e.g. `run/ckpt-2000`); a directory gives its latest checkpoint.
   """
   path = os.path.join(directory, BIOM_META)
@@ -207,7 +194,8 @@ def _load_biom(family, input, directory, config_file, vocab_file,  # pylint: dis
       raise ExportError(f"{directory}: no checkpoint (expected a "
                         "'checkpoint' file and ckpt-N.index)")
   model = build_model(config, meta.get("head"), meta.get("num_outputs", 0))
-  _restore_object_checkpoint(model, prefix, family)
+  detect.restore_object(model, prefix, family,
+                        misfit=f"does not match the {family} config")
   vocab_file, spm_model_file = find_tokenizer_files(directory, vocab_file,
                                                     spm_model_file)
   return LoadedModel(model, config, meta.get("head"), meta.get("num_outputs", 0),
@@ -241,12 +229,6 @@ def _write_tf1(loaded: LoadedModel, directory: str):
 
 _TOKENIZER_CLASS = {"bert": "BertTokenizer", "electra": "ElectraTokenizer",
                     "albert": "AlbertTokenizer"}
-
-
-def _write_json(path: str, value):
-  with tf.io.gfile.GFile(path, "w") as f:
-    f.write(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
-            + "\n")
 
 
 def _wordpiece_tokenizer_json(tok, do_lower_case: bool):
@@ -327,10 +309,13 @@ def write_hf_tokenizer(loaded: LoadedModel, directory: str):
                      overwrite=True)
     config = dict(common, tokenize_chinese_chars=True, strip_accents=None,
                   **specials)
-    _write_json(os.path.join(directory, "tokenizer.json"),
-                _wordpiece_tokenizer_json(tok, loaded.do_lower_case))
-  _write_json(os.path.join(directory, "tokenizer_config.json"), config)
-  _write_json(os.path.join(directory, "special_tokens_map.json"), specials)
+    fileio.write_json(os.path.join(directory, "tokenizer.json"),
+                      _wordpiece_tokenizer_json(tok, loaded.do_lower_case),
+                      ensure_ascii=False)
+  fileio.write_json(os.path.join(directory, "tokenizer_config.json"), config,
+                    ensure_ascii=False)
+  fileio.write_json(os.path.join(directory, "special_tokens_map.json"),
+                    specials, ensure_ascii=False)
 
 
 def _pad_id(loaded: LoadedModel) -> int:
@@ -350,14 +335,11 @@ def _write_hf(loaded: LoadedModel, directory: str):
 
 def _write_biom(loaded: LoadedModel, directory: str):
   tf.train.Checkpoint(model=loaded.model).write(os.path.join(directory, "ckpt-1"))
-  with tf.io.gfile.GFile(os.path.join(directory, "checkpoint"), "w") as f:
-    f.write('model_checkpoint_path: "ckpt-1"\nall_model_checkpoint_paths: "ckpt-1"\n')
-  meta = dict(family=loaded.config.family,
-              config=loaded.config.to_original_dict(), head=loaded.head,
-              num_outputs=loaded.num_outputs, labels=loaded.labels,
-              do_lower_case=loaded.do_lower_case)
-  with tf.io.gfile.GFile(os.path.join(directory, BIOM_META), "w") as f:
-    f.write(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+  tf1.write_checkpoint_file(directory, "ckpt-1")
+  fileio.write_json(os.path.join(directory, BIOM_META), dict(
+      family=loaded.config.family, config=loaded.config.to_original_dict(),
+      head=loaded.head, num_outputs=loaded.num_outputs, labels=loaded.labels,
+      do_lower_case=loaded.do_lower_case))
   _copy_vocab(loaded, directory)
 
 
@@ -417,15 +399,17 @@ def _write_staged(loaded: LoadedModel, output: str, output_format: str) -> str:
   if tf.io.gfile.exists(output) and (not tf.io.gfile.isdir(output) or
                                      tf.io.gfile.listdir(output)):
     raise ExportError(f"{output}: already exists and is not empty")
-  # Staged in a local temporary directory (transformers and safetensors write
-  # local files only), then moved into place: renamed when `output` is local,
-  # copied through tf.io.gfile otherwise (gs://, ram://). Nothing is left at
-  # `output` if writing fails, or if the process is interrupted (the tools
-  # turn SIGTERM into KeyboardInterrupt, so that `finally` runs).
+  # Staged in a local temporary directory, then moved into place: renamed
+  # when `output` is local (staged beside it, so one rename on the same file
+  # system), copied through tf.io.gfile otherwise (gs://, ram://). Nothing is
+  # left at `output` if writing fails, or if the process is interrupted (the
+  # tools turn SIGTERM into KeyboardInterrupt, so that `finally` runs). The
+  # staging directory itself is the one local-only step: tempfile names it,
+  # os.chmod gives it the usual mode.
   local = "://" not in output
   parent = os.path.dirname(os.path.abspath(output)) if local else None
   if local:
-    os.makedirs(parent, exist_ok=True)
+    tf.io.gfile.makedirs(parent)
   staging = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(output)}-",
                              dir=parent)
   try:
@@ -435,14 +419,16 @@ def _write_staged(loaded: LoadedModel, output: str, output_format: str) -> str:
     # mode (0755 under umask 022), as its subdirectories and files have.
     os.chmod(staging, 0o777 & ~_umask())
     if local:
-      if os.path.isdir(output):
-        os.rmdir(output)
-      os.rename(staging, output)
+      # Replaces an empty `output` directory, refuses one that is not.
+      tf.io.gfile.rename(staging, output, overwrite=True)
     else:
       _copy_tree(staging, output)
   finally:
-    if os.path.exists(staging):
-      shutil.rmtree(staging, ignore_errors=True)
+    if tf.io.gfile.exists(staging):
+      try:
+        tf.io.gfile.rmtree(staging)
+      except tf.errors.OpError:
+        pass  # the original error says more
   return output
 
 

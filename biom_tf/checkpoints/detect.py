@@ -66,40 +66,63 @@ def checkpoint_config(path: str, family: str) -> Optional[ModelConfig]:
   return ModelConfig.from_json_file(config_file, family) if config_file else None
 
 
-def _restore_object(model, prefix: str, config: ModelConfig,
-                    encoder_only: bool) -> str:
-  """An object checkpoint into a pretrainer, or into an encoder alone.
+def restore_object(model, prefix: str, family: str, encoder_only: bool = False,
+                   misfit: Optional[str] = None) -> str:
+  """Our object checkpoint `prefix` into a pretrainer, or into an encoder alone.
 
-  Ours (a pretrainer from run_pretraining, or a model fine-tuned here) hold
-  the encoder under `model/encoder` (ELECTRA pretrainer:
-  `model/discriminator`); an encoder reads only those variables.
+  Ours (a pretrainer from run_pretraining, a biom export, a model fine-tuned
+  here) hold the model under `model`, its encoder under `model/encoder`
+  (ELECTRA pretrainer: `model/discriminator`); an encoder reads only those
+  variables. A checkpoint that does not fit is one `CheckpointError` line,
+  `PREFIX: MISFIT (WHAT)`; `misfit` defaults to `does not fit this FAMILY
+  model` (`... encoder`). Returns a one-line summary.
   """
   # Restoring would fail halfway with a traceback on damaged bytes: read
   # every tensor checked first (TF1 checkpoints are read checked by
   # `load_tf1_checkpoint`).
   integrity.check_readable(prefix)
-  if not encoder_only:
-    status = tf.train.Checkpoint(model=model).read(prefix)
+  misfit = misfit or (f"does not fit this {family} "
+                      f"{'encoder' if encoder_only else 'model'}")
+  for attribute in ("encoder", "discriminator") if encoder_only else (None,):
+    root = model if attribute is None else tf.train.Checkpoint(
+        **{attribute: model})
     try:
+      status = tf.train.Checkpoint(model=root).read(prefix)
       status.assert_existing_objects_matched()
-    except AssertionError as e:
+    except (AssertionError, ValueError, tf.errors.OpError) as e:
+      # AssertionError: objects not in the checkpoint; ValueError: a
+      # tensor's shape differs (the restore stops there).
+      if attribute is not None and isinstance(e, AssertionError):
+        continue  # not under this name: try the next
       raise CheckpointError(
-          f"{prefix}: does not fit this {config.family} model "
-          f"({str(e).splitlines()[0][:200]})") from None
-    status.expect_partial()
-    return f"initialized from checkpoint {prefix}"
-  for attribute in ("encoder", "discriminator"):
-    proxy = tf.train.Checkpoint(model=tf.train.Checkpoint(**{attribute: model}))
-    status = proxy.read(prefix)
-    try:
-      status.assert_existing_objects_matched()
-    except AssertionError:
-      continue
-    status.expect_partial()
+          f"{prefix}: {misfit} ({integrity.short_line(e)})") from None
+    status.expect_partial()  # a run's optimizer slots, iterator, step
+    if attribute is None:
+      return f"initialized from checkpoint {prefix}"
     return f"initialized encoder from checkpoint {prefix} (model/{attribute})"
   raise CheckpointError(
       f"{prefix}: no model/encoder or model/discriminator that fits this "
-      f"{config.family} encoder")
+      f"{family} encoder")
+
+
+def restore_finetuned(model, path: str, config: ModelConfig) -> str:
+  """A fine-tuned model (`heads.FineTuningModel`: encoder and head) from one
+  of ours (`seed_N/model`, a biom export) or a Hugging Face *For...
+  directory, for scoring without training. Returns a one-line summary.
+  """
+  kind = checkpoint_kind(path)
+  if kind == "huggingface":
+    huggingface.load_hf_model(model, path, config, require_heads=True)
+    return f"loaded fine-tuned model from Hugging Face directory {path}"
+  if kind == "tf1":
+    raise CheckpointError(f"{path}: an original TF1 checkpoint, not a "
+                          "fine-tuned model (ours, or a Hugging Face "
+                          "directory)")
+  prefix = tf1.resolve_checkpoint_path(path)
+  restore_object(model, prefix, config.family,
+                 misfit=f"not a fine-tuned {config.family} model with this "
+                        f"task's {model.head} head")
+  return f"loaded fine-tuned model from checkpoint {prefix}"
 
 
 def restore(model, path: str, config: ModelConfig,
@@ -118,7 +141,7 @@ def restore(model, path: str, config: ModelConfig,
                    else "")
   prefix = tf1.resolve_checkpoint_path(path)
   if kind == "object":
-    return _restore_object(model, prefix, config, encoder_only)
+    return restore_object(model, prefix, config.family, encoder_only)
   report = tf1.load_tf1_checkpoint(model, prefix, config, require_heads=False)
   if encoder_only:
     return (f"initialized encoder from TF1 checkpoint {report.path}: "

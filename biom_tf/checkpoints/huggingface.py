@@ -28,7 +28,6 @@ What transformers expects beyond the table:
     `*ForQuestionAnswering`; BERT/ALBERT token and span models have no pooler
     in transformers, so ours is not written.
 """
-import json
 import os
 import types
 from typing import Dict, List, Optional, Tuple
@@ -36,6 +35,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
+from biom_tf import fileio
 from biom_tf.checkpoints import integrity
 from biom_tf.checkpoints import tables
 from biom_tf.checkpoints import tf1
@@ -256,8 +256,7 @@ def save_hf_model(model, directory: str, config: ModelConfig,
         raise CheckpointError(f"labels: {len(names)} given for a head with "
                               f"{n} outputs")
       values.update(heads.hf_config_updates(head, names))
-    with tf.io.gfile.GFile(os.path.join(path, CONFIG_NAME), "w") as f:
-      f.write(json.dumps(values, indent=2, sort_keys=True) + "\n")
+    fileio.write_json(os.path.join(path, CONFIG_NAME), values)
     data = save({k: np.asarray(v, np.float32) for k, v in state.items()},
                 metadata={"format": "pt"})
     with tf.io.gfile.GFile(os.path.join(path, WEIGHTS_NAME), "wb") as f:
@@ -267,27 +266,9 @@ def save_hf_model(model, directory: str, config: ModelConfig,
 
 
 # -------------------------------------------------------------------- read
-def _read_bytes(path: str, what: str) -> bytes:
-  """The bytes of `path` (any tf.io.gfile path: local, gs://, ram://)."""
-  try:
-    with tf.io.gfile.GFile(path, "rb") as f:
-      return f.read()
-  except tf.errors.NotFoundError:
-    raise CheckpointError(f"{path}: not found ({what})") from None
-  except tf.errors.OpError as e:
-    raise CheckpointError(f"{path}: cannot read ({e.message.splitlines()[0]})"
-                          ) from None
-
-
-def _read_json(path: str) -> Dict[str, object]:
-  data = _read_bytes(path, "a Hugging Face model directory has config.json")
-  try:
-    values = json.loads(data.decode("utf-8"))
-  except (UnicodeDecodeError, json.JSONDecodeError) as e:
-    raise CheckpointError(f"{path}: not valid JSON ({e})") from None
-  if not isinstance(values, dict):
-    raise CheckpointError(f"{path}: expected a JSON object")
-  return values
+def _read_config(path: str) -> Dict[str, object]:
+  return fileio.read_json_object(path, CheckpointError,
+                                 "Hugging Face model config")
 
 
 def _read_weights(directory: str) -> Dict[str, np.ndarray]:
@@ -305,7 +286,7 @@ def _read_weights(directory: str) -> Dict[str, np.ndarray]:
       raise CheckpointError(f"{directory}: sharded safetensors are not "
                             "supported; expected one model.safetensors")
     raise CheckpointError(f"{directory}: no {WEIGHTS_NAME}")
-  data = _read_bytes(path, "the model's weights")
+  data = fileio.read_bytes(path, CheckpointError, "model weights")
   try:
     return load(data)
   except Exception as e:  # safetensors raises its own error types
@@ -317,9 +298,9 @@ def read_hf_config(directory: str, family: str):
   """(ModelConfig, main config.json dict) of an HF directory."""
   if not tf.io.gfile.isdir(directory):
     raise CheckpointError(f"{directory}: not a directory")
-  values = _read_json(os.path.join(directory, CONFIG_NAME))
+  values = _read_config(os.path.join(directory, CONFIG_NAME))
   gen_dir = os.path.join(directory, GENERATOR_DIR)
-  generator = (_read_json(os.path.join(gen_dir, CONFIG_NAME))
+  generator = (_read_config(os.path.join(gen_dir, CONFIG_NAME))
                if family == "electra" and tf.io.gfile.isdir(gen_dir) else None)
   return config_from_hf_dict(values, family,
                              os.path.join(directory, CONFIG_NAME),
@@ -358,7 +339,7 @@ def load_hf_model(model, directory: str, config: ModelConfig,
       tf.io.gfile.isdir(gen_dir)):
     states["generator"] = _read_weights(gen_dir)
   head = _head_name(model)
-  assignments, missing, mismatched, used = [], [], [], {}
+  rows, missing, used = [], [], {}
   for entry, variable in bound:
     state = states.get(entry.hf_model)
     key = entry.hf
@@ -379,16 +360,13 @@ def load_hf_model(model, directory: str, config: ModelConfig,
         continue
       else:
         continue
-    value = state[key]
-    expected = list(_to_hf(entry, np.zeros(variable.shape, np.float32)).shape)
-    if list(value.shape) != expected:
-      mismatched.append(f"{key} has shape {list(value.shape)}, expected {expected}")
-      continue
+    value, ours = state[key], variable.shape.as_list()
+    rows.append(integrity.Row(
+        variable, key, list(value.shape),
+        list(_to_hf(entry, np.zeros(ours, np.float32)).shape),
+        lambda e=entry, v=value, s=ours: _from_hf(e, v, s)))
     used.setdefault(entry.hf_model, set()).add(key)
-    assignments.append((entry, variable, value))
-  integrity.check_complete(directory, config.family, mismatched, missing)
-  for entry, variable, value in assignments:
-    variable.assign(_from_hf(entry, value, variable.shape.as_list()))
+  integrity.assign_checked(directory, config.family, rows, missing)
   tied = _tied(config.family, head)
   unused = []
   for name, state in states.items():

@@ -16,9 +16,12 @@ raised as `CheckpointError` (a `ValueError`, so the tools print it and exit).
   * `check_readable(prefix)` reads every tensor once and discards it (one at a
     time, so memory stays at the largest tensor): for loaders that then
     restore through `tf.train.Checkpoint`, which would otherwise fail halfway
-    with a traceback.
+    with a traceback;
+  * `assign_checked(where, family, rows, missing)`: the TF1 and Hugging Face
+    loaders' one way of assigning, every shape checked and every tensor read
+    before the first assignment.
 """
-from typing import Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -36,7 +39,7 @@ class CheckpointError(ValueError):
   """A checkpoint that cannot be used: names the path and what is wrong."""
 
 
-def _what(error: BaseException) -> str:
+def short_line(error: BaseException) -> str:
   """The first line of `error`, short enough for a one-line message."""
   line = errors.first_line(error)
   return line if len(line) <= 200 else line[:197] + "..."
@@ -45,7 +48,7 @@ def _what(error: BaseException) -> str:
 def damaged(prefix: str, what) -> CheckpointError:
   """The error for a damaged checkpoint; `what` is a string or exception."""
   if isinstance(what, BaseException):
-    what = _what(what)
+    what = short_line(what)
   return CheckpointError(f"{prefix}: damaged checkpoint ({what})")
 
 
@@ -69,7 +72,7 @@ class CheckedReader:
     try:
       return self._reader.get_tensor(name)
     except _READ_ERRORS as e:
-      raise damaged(self.prefix, f"tensor {name!r}: {_what(e)}") from None
+      raise damaged(self.prefix, f"tensor {name!r}: {short_line(e)}") from None
 
 
 def open_reader(prefix: str) -> CheckedReader:
@@ -127,15 +130,31 @@ def _read_variant(prefix: str, name: str):
     tf.raw_ops.RestoreV2(prefix=prefix, tensor_names=[name],
                          shape_and_slices=[""], dtypes=[tf.variant])
   except _READ_ERRORS as e:
-    raise damaged(prefix, f"tensor {name!r}: {_what(e)}") from None
+    raise damaged(prefix, f"tensor {name!r}: {short_line(e)}") from None
 
 
-def check_complete(where: str, family: str, mismatched: List[str],
+class Row(NamedTuple):
+  """One tensor a loader found for one variable of the model."""
+  variable: tf.Variable
+  name: str                        # the tensor's name (key) in the file
+  shape: List[int]                 # its shape there
+  expected: List[int]              # the shape the model needs, same layout
+  read: Callable[[], np.ndarray]   # its value in our layout (read, checked)
+
+
+def assign_checked(where: str, family: str, rows: List[Row],
                    missing: List[str]):
-  """The check both loaders make before assigning anything: every tensor of
-  the model found (`missing`: names not found) with the right shape
-  (`mismatched`: "NAME has shape [..], expected [..]"); else one
-  CheckpointError line naming `where`."""
+  """Checks, then assigns: the one way the TF1 and Hugging Face loaders
+  write into a model, nothing unless everything is right.
+
+  `rows`: one per tensor found; `missing`: the names not found. A shape that
+  differs, or anything missing, is one `CheckpointError` line naming
+  `where`, raised before any tensor is read; then every value is read before
+  the first is assigned.
+  """
+  mismatched = [f"{r.name} has shape {list(r.shape)}, expected "
+                f"{list(r.expected)}" for r in rows
+                if list(r.shape) != list(r.expected)]
   if mismatched:
     raise CheckpointError(
         f"{where}: {len(mismatched)} tensor(s) do not match the "
@@ -144,3 +163,6 @@ def check_complete(where: str, family: str, mismatched: List[str],
   if missing:
     raise CheckpointError(f"{where}: {len(missing)} tensor(s) of the "
                           f"{family} model missing, e.g. {missing[0]!r}")
+  values = [(r.variable, r.read()) for r in rows]
+  for variable, value in values:
+    variable.assign(value)

@@ -6,14 +6,16 @@ biom (ours): `ckpt-1.*` (`tf.train.Checkpoint(model=...)`) + `BIOM_META`
 (`save_finetuned_model`) and read by `convert.load` and `detect`.
 TF1 (the originals): `TF1_NAMES[family]` = (checkpoint prefix, config file).
 Hugging Face: `huggingface.CONFIG_NAME`, `huggingface.WEIGHTS_NAME`.
+Any format: `checkpoint_directory` (where its files sit) and `casing_file`
+(the file there that records its casing).
 """
 import dataclasses
-import json
 import os
 from typing import List, Optional
 
 import tensorflow as tf
 
+from biom_tf import fileio
 from biom_tf.configs import CONFIG_FILE_NAMES
 from biom_tf.checkpoints.integrity import CheckpointError
 from biom_tf.configs import ModelConfig
@@ -45,8 +47,25 @@ def read_biom_meta(directory: str) -> Optional[dict]:
   path = os.path.join(directory, BIOM_META)
   if not tf.io.gfile.exists(path):
     return None
-  with tf.io.gfile.GFile(path) as f:
-    try:
-      return json.load(f)
-    except json.JSONDecodeError as e:
-      raise CheckpointError(f"{path}: not valid JSON ({e})") from None
+  return fileio.read_json_object(path, CheckpointError, "biom export metadata")
+
+
+def checkpoint_directory(path: Optional[str]) -> Optional[str]:
+  """The directory a checkpoint's files sit in: the path itself for a Hugging
+  Face or biom directory, the prefix's directory for TF1 (None for None)."""
+  if not path:
+    return None
+  if tf.io.gfile.isdir(path):
+    return path.rstrip("/")
+  return os.path.dirname(path) or "."
+
+
+def casing_file(directory: Optional[str]) -> Optional[str]:
+  """The file in a checkpoint's directory that records its casing: Hugging
+  Face's tokenizer_config.json, else our `BIOM_META`; None where neither is."""
+  if not directory:
+    return None
+  for name in ("tokenizer_config.json", BIOM_META):
+    if tf.io.gfile.exists(os.path.join(directory, name)):
+      return os.path.join(directory, name)
+  return None

@@ -90,6 +90,17 @@ def _input_specs():
           for name in _INPUT_NAMES}
 
 
+def _hub_outputs(network, inputs, training):
+  """The encoder network's outputs under TF Hub's names: dict(pooled_output
+  [B, H], sequence_output [B, S, H], encoder_outputs [L × [B, S, H]],
+  default = pooled_output)."""
+  outputs = network(inputs, training=training)
+  return dict(pooled_output=outputs["pooled_output"],
+              sequence_output=outputs["sequence_output"],
+              encoder_outputs=list(outputs["encoder_outputs"]),
+              default=outputs["pooled_output"])
+
+
 def hub_encoder(network, vocab_file=None, spm_model_file=None,
                 do_lower_case=True) -> tf.train.Checkpoint:
   """The encoder as a TF Hub "Reusable SavedModel".
@@ -110,11 +121,7 @@ def hub_encoder(network, vocab_file=None, spm_model_file=None,
 
   @tf.function
   def call(inputs, training=False):
-    outputs = network(inputs, training=training)
-    return dict(pooled_output=outputs["pooled_output"],
-                sequence_output=outputs["sequence_output"],
-                encoder_outputs=list(outputs["encoder_outputs"]),
-                default=outputs["pooled_output"])
+    return _hub_outputs(network, inputs, training)
 
   for training in (False, True):
     call.get_concrete_function(_input_specs(), training=training)
@@ -136,11 +143,7 @@ class Encoder(tf.Module):
 
   @tf.function(input_signature=[_input_specs()])
   def __call__(self, inputs):
-    outputs = self.network(inputs, training=False)
-    return dict(pooled_output=outputs["pooled_output"],
-                sequence_output=outputs["sequence_output"],
-                encoder_outputs=list(outputs["encoder_outputs"]),
-                default=outputs["pooled_output"])
+    return _hub_outputs(self.network, inputs, training=False)
 
 
 class EndToEnd(tf.Module):
@@ -158,15 +161,16 @@ class EndToEnd(tf.Module):
     inputs = self.preprocess(text)
     if self.model is not None:
       return dict(logits=self.model(inputs, training=False))
-    outputs = self.encoder(inputs)
-    return dict(pooled_output=outputs["pooled_output"],
-                sequence_output=outputs["sequence_output"])
+    return self._encode(inputs)
 
   @tf.function(input_signature=[_input_specs()])
   def encode(self, inputs):
+    return self._encode(inputs)
+
+  def _encode(self, inputs):
+    """dict(pooled_output [B, H], sequence_output [B, S, H])."""
     outputs = self.encoder(inputs)
-    return dict(pooled_output=outputs["pooled_output"],
-                sequence_output=outputs["sequence_output"])
+    return {key: outputs[key] for key in ("pooled_output", "sequence_output")}
 
 
 def save_savedmodel(loaded, directory: str, seq_length: int = 128) -> str:

@@ -170,30 +170,32 @@ def load_tf1_checkpoint(model, path: str, config: ModelConfig,
   if found and found != config.family:
     raise CheckpointError(f"{prefix}: tensor names are those of a {found} "
                           f"checkpoint, not {config.family}")
-  assignments, missing, skipped, mismatched = [], [], [], []
+  rows, missing, skipped = [], [], []
   for entry, variable in bind(model, config):
     if entry.tf1 not in shapes:
       (skipped if entry.is_head and not require_heads else missing).append(entry.tf1)
       continue
-    expected = tf1_shape(entry.rule, variable.shape.as_list())
-    if list(shapes[entry.tf1]) != expected:
-      mismatched.append(f"{entry.tf1} has shape {list(shapes[entry.tf1])}, "
-                        f"expected {expected}")
-      continue
-    assignments.append((entry, variable))
-  integrity.check_complete(prefix, config.family, mismatched, missing)
-  # Every tensor is read (and its checksum checked) before any is assigned.
-  values = integrity.read_checked(prefix, [e.tf1 for e, _ in assignments],
-                                  reader=reader)
-  for entry, variable in assignments:
-    variable.assign(from_tf1(entry.rule, values[entry.tf1],
-                             variable.shape.as_list()))
-  used = {e.tf1 for e, _ in assignments}
+    ours = variable.shape.as_list()
+    rows.append(integrity.Row(
+        variable, entry.tf1, shapes[entry.tf1], tf1_shape(entry.rule, ours),
+        lambda e=entry, s=ours: from_tf1(e.rule, reader.get_tensor(e.tf1), s)))
+  # Every tensor is read (its checksum checked) before any is assigned.
+  integrity.assign_checked(prefix, config.family, rows, missing)
+  used = {row.name for row in rows}
   unused = sorted(n for n in shapes if n not in used and not _NOT_MODEL.search(n))
   return LoadReport(prefix, sorted(used), skipped, unused)
 
 
 # ----------------------------------------------------------------- write
+def write_checkpoint_file(directory: str, base: str):
+  """The `checkpoint` file naming `base` (a prefix in `directory`) as the
+  latest checkpoint, so that `tf.train.latest_checkpoint(directory)` finds
+  it."""
+  with tf.io.gfile.GFile(os.path.join(directory, "checkpoint"), "w") as f:
+    f.write(f'model_checkpoint_path: "{base}"\n'
+            f'all_model_checkpoint_paths: "{base}"\n')
+
+
 def tf1_tensors(model, config: ModelConfig,
                 include_heads: bool = True) -> Dict[str, np.ndarray]:
   """{TF1 name: value in TF1 layout} for every table row in `model`."""
@@ -224,9 +226,7 @@ def save_tf1_checkpoint(model, prefix: str, config: ModelConfig,
     tf.raw_ops.SaveV2(prefix=os.path.join(staging, base), tensor_names=names,
                       shape_and_slices=[""] * len(names),
                       tensors=[tf.constant(tensors[n]) for n in names])
-    with tf.io.gfile.GFile(os.path.join(staging, "checkpoint"), "w") as f:
-      f.write(f'model_checkpoint_path: "{base}"\n'
-              f'all_model_checkpoint_paths: "{base}"\n')
+    write_checkpoint_file(staging, base)
     for name in tf.io.gfile.listdir(staging):
       tf.io.gfile.rename(os.path.join(staging, name),
                          os.path.join(directory, name), overwrite=True)

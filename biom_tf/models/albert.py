@@ -12,29 +12,14 @@ from official.nlp.modeling import networks
 
 from biom_tf.configs import ModelConfig
 from biom_tf.models.bert import BertPretrainer
-from biom_tf.models.bert import get_activation
-from biom_tf.models.bert import initializer
+from biom_tf.models.bert import encoder_args
 
 
 def build_albert_encoder(config: ModelConfig, name: str = "encoder",
                          **kwargs) -> tf_keras.Model:
   """Model Garden ALBERT encoder; same inputs and outputs as BERT's."""
-  return networks.AlbertEncoder(
-      vocab_size=config.vocab_size,
-      embedding_width=config.embedding_width,
-      hidden_size=config.hidden_size,
-      num_layers=config.num_hidden_layers,
-      num_attention_heads=config.num_attention_heads,
-      max_sequence_length=config.max_position_embeddings,
-      type_vocab_size=config.type_vocab_size,
-      intermediate_size=config.intermediate_size,
-      activation=get_activation(config.hidden_act),
-      dropout_rate=config.hidden_dropout_prob,
-      attention_dropout_rate=config.attention_probs_dropout_prob,
-      initializer=initializer(config),
-      dict_outputs=True,
-      name=name,
-      **kwargs)
+  return networks.AlbertEncoder(dict_outputs=True, name=name,
+                                **encoder_args(config, "albert"), **kwargs)
 
 
 class AlbertPretrainer(BertPretrainer):

@@ -16,8 +16,9 @@ BertClassifier / BertSpanLabeler wrap functional networks (`network.inputs`);
 our encoders are subclassed BertEncoderV2 / AlbertEncoder layers, so the heads
 here are plain layers around `encoder(...)` instead.
 
-`HEADS` holds one `Head` record per head: its layer, its loss, its labels and
-its Hugging Face class. Fine-tuning, export and the Hugging Face writer look a
+`HEADS` holds one `Head` record per head: its layer, its loss (and the loss
+weights and batch signature fine-tuning trains it with), its labels and its
+Hugging Face class. Fine-tuning, export and the Hugging Face writer look a
 head up there; the head variables' checkpoint names (TF1 and HF) are rows of
 `biom_tf.checkpoints.tables.head_table`.
 """
@@ -25,6 +26,7 @@ import dataclasses
 import functools
 from typing import Callable, Dict, Optional, Sequence
 
+import numpy as np
 import tensorflow as tf
 import tf_keras
 from official.nlp.modeling import layers
@@ -34,6 +36,13 @@ from biom_tf.models import build_encoder
 from biom_tf.models.bert import initializer as config_initializer
 
 _HF_PREFIX = {"bert": "Bert", "albert": "Albert", "electra": "Electra"}
+# The encoder inputs a fine-tuning model takes, int32 [B, S] each.
+INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
+
+
+def input_spec() -> Dict[str, tf.TensorSpec]:
+  """The model inputs' signature: int32 [B, S] each, any B and S."""
+  return {k: tf.TensorSpec([None, None], tf.int32) for k in INPUT_NAMES}
 
 
 # ------------------------------------------------------------------ losses
@@ -116,7 +125,6 @@ class Head:
     loss: (logits, labels) → per-unit loss, float32 [B] or [B, S].
     label_spec: the `labels` a batch carries.
     num_outputs: the head's fixed width (None: the task's number of labels).
-    named_labels: the outputs are named classes (written as id2label).
     hf_suffix: the Hugging Face class after the family prefix.
     hf_num_labels: the HF config carries num_labels (and problem_type).
     problem_type: the HF config's problem_type, if any.
@@ -131,10 +139,15 @@ class Head:
   loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
   label_spec: tf.TensorSpec
   num_outputs: Optional[int]
-  named_labels: bool
   hf_suffix: str
   hf_num_labels: bool
   problem_type: Optional[str]
+
+  @property
+  def named_labels(self) -> bool:
+    """The outputs are named classes (written as id2label): one per task
+    label, so the head has no fixed width."""
+    return self.num_outputs is None
 
   def uses_cls_head(self, config: ModelConfig) -> bool:
     """True where the head is ELECTRA's dense+gelu head on [CLS]."""
@@ -145,35 +158,63 @@ class Head:
     builder = _electra_cls_head if self.uses_cls_head(config) else self.builder
     return builder(config, num_outputs, dropout_rate)
 
+  # ---------------------------------------------------------- training
+  def loss_weights(self, labels: np.ndarray) -> np.ndarray:
+    """Each loss unit's share of the global batch mean, float32.
+
+    Per token ([B, S]: 1/n on the n tokens with a label >= 0, 0 elsewhere)
+    or per row ([B]: 1/B). Computed before a batch is split over replicas,
+    so the replicas' summed gradients are the global mean's.
+    """
+    if self.token_weights:
+      valid = (labels >= 0).astype(np.float32)
+      return valid / max(valid.sum(), 1.0)
+    return np.full((labels.shape[0],), 1.0 / labels.shape[0], np.float32)
+
+  def weighted_loss(self, logits: tf.Tensor, labels: tf.Tensor,
+                    weights: tf.Tensor) -> tf.Tensor:
+    """Weighted sum of per-unit losses (weights sum to 1 over the global
+    batch): a scalar."""
+    return tf.reduce_sum(self.loss(tf.cast(logits, tf.float32), labels) *
+                         weights)
+
+  def batch_spec(self) -> Dict[str, tf.TensorSpec]:
+    """A training batch's signature: the inputs, `labels`, `weights`."""
+    spec = input_spec()
+    spec["labels"] = self.label_spec
+    spec["weights"] = tf.TensorSpec(
+        [None, None] if self.token_weights else [None], tf.float32)
+    return spec
+
 
 _CLASSIFIER = dict(attribute="classifier", builder=_classifier, dropout=True,
                    hf_num_labels=True)
 HEADS: Dict[str, Head] = {h.name: h for h in (
     Head(name="token", uses_pooler=False, per_token=True, token_weights=True,
          loss=_token_loss, label_spec=tf.TensorSpec([None, None], tf.int32),
-         num_outputs=None, named_labels=True,
-         hf_suffix="ForTokenClassification", problem_type=None, **_CLASSIFIER),
+         num_outputs=None, hf_suffix="ForTokenClassification",
+         problem_type=None, **_CLASSIFIER),
     Head(name="sequence", uses_pooler=True, per_token=False,
          token_weights=False, loss=_sequence_loss,
          label_spec=tf.TensorSpec([None], tf.int32), num_outputs=None,
-         named_labels=True, hf_suffix="ForSequenceClassification",
+         hf_suffix="ForSequenceClassification",
          problem_type="single_label_classification", **_CLASSIFIER),
     Head(name="multilabel", uses_pooler=True, per_token=False,
          token_weights=False, loss=_multilabel_loss,
          label_spec=tf.TensorSpec([None, None], tf.float32), num_outputs=None,
-         named_labels=True, hf_suffix="ForSequenceClassification",
+         hf_suffix="ForSequenceClassification",
          problem_type="multi_label_classification", **_CLASSIFIER),
     Head(name="regression", uses_pooler=True, per_token=False,
          token_weights=False, loss=_regression_loss,
          label_spec=tf.TensorSpec([None], tf.float32), num_outputs=1,
-         named_labels=False, hf_suffix="ForSequenceClassification",
-         problem_type="regression", **_CLASSIFIER),
+         hf_suffix="ForSequenceClassification", problem_type="regression",
+         **_CLASSIFIER),
     Head(name="span", attribute="qa_outputs", builder=_qa_outputs,
          uses_pooler=False, dropout=False, per_token=True,
          token_weights=False, loss=_span_loss,
          label_spec=tf.TensorSpec([None, 2], tf.int32), num_outputs=2,
-         named_labels=False, hf_suffix="ForQuestionAnswering",
-         hf_num_labels=False, problem_type=None),
+         hf_suffix="ForQuestionAnswering", hf_num_labels=False,
+         problem_type=None),
 )}
 
 
@@ -213,8 +254,7 @@ class FineTuningModel(tf_keras.Model):
 
   def call(self, inputs: Dict[str, tf.Tensor], training=None) -> tf.Tensor:
     outputs = self.encoder(
-        {k: inputs[k] for k in ("input_word_ids", "input_mask",
-                                "input_type_ids")}, training=training)
+        {k: inputs[k] for k in INPUT_NAMES}, training=training)
     if self.spec.uses_cls_head(self.config):
       return self.head_layer(outputs["sequence_output"], training=training)
     x = outputs["pooled_output" if self.spec.uses_pooler else

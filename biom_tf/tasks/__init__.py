@@ -24,6 +24,7 @@
 """
 from typing import Optional
 
+from biom_tf.tasks import reuse
 from biom_tf.tasks.base import Encoded
 from biom_tf.tasks.base import Task
 from biom_tf.tasks.classification import ClassificationTask
@@ -56,7 +57,9 @@ def get_task(name: str, window_stride: Optional[int] = None,
              negative_label: Optional[str] = None, num_folds: int = 10,
              doc_stride: int = 128, max_query_length: int = 64,
              train_split: str = "train", pubmedqa_fold: int = 0) -> Task:
-  """A fresh task object by name; options apply to the tasks that use them.
+  """A fresh task object by name (inside `reuse.shared_tasks()`, one per set
+  of arguments, reading and encoding once); options apply to the tasks that
+  use them.
 
   Args:
     name: one of TASK_NAMES.
@@ -71,6 +74,13 @@ def get_task(name: str, window_stride: Optional[int] = None,
   if train_split != "train" and name not in ("ner", "pico", "ebmnlp"):
     raise DataError(f"train_split={train_split!r} applies to the NER tasks "
                     f"(ner, pico), not task={name}")
+  options = (name, window_stride, negative_label, num_folds, doc_stride,
+             max_query_length, train_split, pubmedqa_fold)
+  return reuse.task_for(options, lambda: _new_task(*options))
+
+
+def _new_task(name, window_stride, negative_label, num_folds, doc_stride,
+              max_query_length, train_split, pubmedqa_fold) -> Task:
   if name in ("ner", "pico", "ebmnlp"):
     cls = NerTask if name == "ner" else PicoTask
     task = cls(window_stride=window_stride, train_split=train_split)

@@ -22,7 +22,8 @@ dataset are averaged and the result says how many of the six it covers.
      fine-tunes with the dataset's recipe (`biom_tf.tasks.recipes`, the
      `blurb-*` entries) through `biom_tf.training.finetune.run_finetuning`,
      and records the scores in `blurb_runs.json` (rewritten atomically after
-     every pair, so an interrupted run resumes where it stopped);
+     every pair, so an interrupted run resumes where it stopped); a dataset
+     is read and encoded once for all its seeds (`biom_tf.tasks.reuse`);
   3. writes the table:
 
        output_dir/blurb_results.json   per dataset (mean, std, per seed), per
@@ -39,6 +40,7 @@ spread is the population standard deviation over seeds, as run_finetuning's
 """
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -51,8 +53,10 @@ import numpy as np
 import tensorflow as tf
 
 from biom_tf import fileio
+from biom_tf import tokenization
 from biom_tf.configs import ModelConfig
 from biom_tf.tasks import recipes as recipes_lib
+from biom_tf.tasks import reuse
 from biom_tf.tasks.data import DataError
 
 # BLURB's six task types, in the paper's order.
@@ -385,16 +389,6 @@ def chart_svg(rows, blurb) -> str:
   return "\n".join(out) + "\n"
 
 
-# ------------------------------------------------------------------- files
-def _read_json(path: str):
-  with tf.io.gfile.GFile(path) as f:
-    try:
-      return json.load(f)
-    except json.JSONDecodeError as e:
-      raise BlurbError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}); "
-                       "move it away to start over") from None
-
-
 # ---------------------------------------------------------------- settings
 @dataclasses.dataclass
 class BlurbSettings:
@@ -569,7 +563,8 @@ class Progress:
 def _load_runs(path: str, current: Dict[str, Any]) -> Dict[str, Any]:
   if not tf.io.gfile.exists(path):
     return {"fingerprint": current, "runs": {}}
-  state = _read_json(path)
+  state = fileio.read_json_value(path, BlurbError, "run_blurb record",
+                                 hint="move it away to start over")
   if not isinstance(state, dict) or "runs" not in state:
     raise BlurbError(f"{path}: not a run_blurb record (no 'runs')")
   previous = state.get("fingerprint", {})
@@ -581,6 +576,25 @@ def _load_runs(path: str, current: Dict[str, Any]) -> Dict[str, Any]:
     raise BlurbError(f"{path}: finished runs were made with other settings "
                      f"({what}); use another --output_dir")
   return state
+
+
+def _seed_record(dataset: Dataset, results: Dict[str, Any], seed: int,
+                 values: Dict[str, Any]) -> Dict[str, Any]:
+  """What blurb_runs.json keeps of one (dataset, seed) run's eval_results."""
+  run = results["runs"][f"seed_{seed}"]
+  metric = dataset.metric or results["main_metric"]
+  scores = {}
+  for split in ("devel", "test"):
+    if metric not in run.get(split, {}):
+      raise BlurbError(f"{dataset.name}: task {dataset.task} gives no "
+                       f"{metric!r} on {split} (it gives "
+                       f"{sorted(run.get(split, {}))})")
+    scores[split] = float(run[split][metric])
+  return {"metric": metric, "test": scores["test"], "devel": scores["devel"],
+          "test_metrics": {k: v for k, v in run["test"].items()
+                           if isinstance(v, (int, float))},
+          "train": run.get("train", {}),
+          "settings": {k: v for k, v in values.items()}}
 
 
 def run_blurb(settings: BlurbSettings,
@@ -615,52 +629,41 @@ def run_blurb(settings: BlurbSettings,
   progress = Progress(pairs, write)
   failed = {}
   tokenizer = None
-  for key, seed in pairs:
-    if key in failed:
-      progress.pending.remove((key, seed))
-      continue
+  for key, dataset_pairs in itertools.groupby(pairs, key=lambda p: p[0]):
     dataset = DATASETS_BY_KEY[key]
     values = finetune_values(dataset, settings)
-    progress.start(key, dataset.name, seed)
-    finetune_settings = finetune.FinetuneSettings(
-        task=dataset.task, data_dir=found[key],
-        output_dir=os.path.join(settings.output_dir, key),
-        config=settings.config, vocab_file=settings.vocab_file,
-        spm_model_file=settings.spm_model_file,
-        do_lower_case=settings.do_lower_case,
-        init_checkpoint=settings.init_checkpoint, seeds=[seed],
-        eval_batch_size=settings.eval_batch_size, strategy=settings.strategy,
-        tpu_name=settings.tpu_name, save_model=settings.save_model,
-        jit_compile=settings.jit_compile, log_every=0,
-        progress=progress.step, **values)
-    try:
-      if tokenizer is None:
-        from biom_tf import tokenization  # pylint: disable=g-import-not-at-top
-        tokenizer = tokenization.build_tokenizer(
-            settings.vocab_file, settings.spm_model_file,
-            settings.do_lower_case)
-      results = finetune_fn(finetune_settings, tokenizer=tokenizer)
-    except DataError as e:  # this dataset's files; the others still run
-      failed[key] = str(e)
-      write(f"  {dataset.name}: error: {e}")
-      continue
-    run = results["runs"][f"seed_{seed}"]
-    metric = dataset.metric or results["main_metric"]
-    scores = {}
-    for split in ("devel", "test"):
-      if metric not in run.get(split, {}):
-        raise BlurbError(f"{dataset.name}: task {dataset.task} gives no "
-                         f"{metric!r} on {split} (it gives "
-                         f"{sorted(run.get(split, {}))})")
-      scores[split] = float(run[split][metric])
-    runs.setdefault(key, {})[str(seed)] = {
-        "metric": metric, "test": scores["test"], "devel": scores["devel"],
-        "test_metrics": {k: v for k, v in run["test"].items()
-                         if isinstance(v, (int, float))},
-        "train": run.get("train", {}),
-        "settings": {k: v for k, v in values.items()}}
-    fileio.write_json(runs_path, state)
-    progress.finish(scores["test"], metric)
+    # The dataset is read and encoded once, for all its seeds.
+    with reuse.shared_tasks():
+      for _, seed in dataset_pairs:
+        if key in failed:
+          progress.pending.remove((key, seed))
+          continue
+        progress.start(key, dataset.name, seed)
+        finetune_settings = finetune.FinetuneSettings(
+            task=dataset.task, data_dir=found[key],
+            output_dir=os.path.join(settings.output_dir, key),
+            config=settings.config, vocab_file=settings.vocab_file,
+            spm_model_file=settings.spm_model_file,
+            do_lower_case=settings.do_lower_case,
+            init_checkpoint=settings.init_checkpoint, seeds=[seed],
+            eval_batch_size=settings.eval_batch_size,
+            strategy=settings.strategy, tpu_name=settings.tpu_name,
+            save_model=settings.save_model, jit_compile=settings.jit_compile,
+            log_every=0, progress=progress.step, **values)
+        try:
+          if tokenizer is None:
+            tokenizer = tokenization.build_tokenizer(
+                settings.vocab_file, settings.spm_model_file,
+                settings.do_lower_case)
+          results = finetune_fn(finetune_settings, tokenizer=tokenizer)
+        except DataError as e:  # this dataset's files; the others still run
+          failed[key] = str(e)
+          write(f"  {dataset.name}: error: {e}")
+          continue
+        record = _seed_record(dataset, results, seed, values)
+        runs.setdefault(key, {})[str(seed)] = record
+        fileio.write_json(runs_path, state)
+        progress.finish(record["test"], record["metric"])
   table = blurb_table({key: {int(s): r["test"] for s, r in runs[key].items()
                              if int(s) in settings.seeds}
                        for key in found if key in runs}, skipped)

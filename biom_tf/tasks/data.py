@@ -11,14 +11,13 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
+from biom_tf import fileio
+from biom_tf.errors import DataError
+
 SPLITS = ("train", "devel", "test")
 _SPLIT_STEMS = {"train": ("train",),
                 "devel": ("devel", "dev", "valid", "validation"),
                 "test": ("test",)}
-
-
-class DataError(ValueError):
-  """Task data that cannot be read: the message names the file and line."""
 
 
 TRAIN_SPLITS = ("train", "train_dev")
@@ -73,14 +72,7 @@ def split_files(data_dir: str, extensions: Sequence[str],
 
 def read_lines(path: str) -> List[str]:
   """The file's lines without line terminators; a missing file is an error."""
-  if not tf.io.gfile.exists(path):
-    raise DataError(f"{path}: file not found")
-  with tf.io.gfile.GFile(path) as f:
-    try:
-      text = f.read()
-    except UnicodeDecodeError as e:
-      raise DataError(f"{path}: not UTF-8 text ({e})") from None
-  return text.splitlines()
+  return fileio.read_text(path, DataError).splitlines()
 
 
 def read_jsonl(path: str) -> Iterator[Tuple[int, dict]]:
@@ -99,14 +91,8 @@ def read_jsonl(path: str) -> Iterator[Tuple[int, dict]]:
 
 
 def read_json(path: str):
-  if not tf.io.gfile.exists(path):
-    raise DataError(f"{path}: file not found")
-  with tf.io.gfile.GFile(path) as f:
-    try:
-      return json.load(f)
-    except json.JSONDecodeError as e:
-      raise DataError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})"
-                      ) from None
+  """The JSON value of a task file (any type: the reader checks its shape)."""
+  return fileio.read_json_value(path, DataError, "file")
 
 
 def require_examples(examples: list, path: str, what: str = "examples"):

@@ -21,16 +21,18 @@ Every score is a fraction in [0, 1] (Pearson in [-1, 1]); reports multiply by
                           ranks ties by their average rank (scipy's rule).
   * `squad_scores`        extractive QA: Model Garden's copies of the official
                           SQuAD v1.1 / v2.0 evaluation scripts.
-  * `merge_nbest`, `bioasq_factoid_scores`, `bioasq_list_scores`, BioASQ
-    `bioasq_yesno_scores`: BioBERT's n-best merging per question
-                          (biocodes/transform_n2b_*.py) and the official
-                          BioASQ Task B measures (BioASQ/Evaluation-Measures,
+  * `merge_nbest`, `decode_list_answers`  BioASQ: BioBERT's n-best merging
+                          per question (biocodes/transform_n2b_*.py), both on
+                          one merge rule (`merge_equal_answers`).
+  * `bioasq_factoid_scores`, `bioasq_list_scores`, `bioasq_yesno_scores`: the
+                          official BioASQ Task B measures
+                          (BioASQ/Evaluation-Measures,
                           QuestionAnswerEvaluator.java).
 """
 import collections
 import re
 import string
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -49,6 +51,15 @@ def _prf(correct: int, predicted: int, gold: int) -> Dict[str, float]:
   recall = correct / gold if gold else 0.0
   return {"precision": precision, "recall": recall,
           "f1": _f1(precision, recall)}
+
+
+def group(pairs: Iterable[Tuple[str, Any]]) -> Dict[str, list]:
+  """{key: its values, in order} of (key, value) pairs, keys in the order
+  first seen (rows per document, snippets or answers per question)."""
+  groups = {}
+  for key, value in pairs:
+    groups.setdefault(key, []).append(value)
+  return groups
 
 
 # ------------------------------------------------------------------- NER
@@ -97,6 +108,20 @@ def extract_entities(tags: Sequence[str]) -> List[Tuple[str, int, int]]:
   return entities
 
 
+def _sentence_pairs(gold: Sequence[Sequence[str]],
+                    predicted: Sequence[Sequence[str]]):
+  """(gold tags, predicted tags) of each sentence; all checked first, a
+  ValueError naming the first sentence whose lengths differ."""
+  if len(gold) != len(predicted):
+    raise ValueError(f"{len(gold)} gold sentences but {len(predicted)} "
+                     "predicted")
+  for i, (g, p) in enumerate(zip(gold, predicted)):
+    if len(g) != len(p):
+      raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} "
+                       "predicted")
+  return list(zip(gold, predicted))
+
+
 def entity_scores(gold: Sequence[Sequence[str]],
                   predicted: Sequence[Sequence[str]]) -> Dict[str, object]:
   """Entity-level exact-match precision / recall / F1 over sentences.
@@ -108,15 +133,9 @@ def entity_scores(gold: Sequence[Sequence[str]],
     {'precision', 'recall', 'f1', 'num_gold', 'num_predicted', 'accuracy'
     (token level), 'per_type': {type: {precision, recall, f1, support}}}.
   """
-  if len(gold) != len(predicted):
-    raise ValueError(f"{len(gold)} gold sentences but {len(predicted)} "
-                     "predicted")
   counts = collections.defaultdict(lambda: [0, 0, 0])  # correct, pred, gold
   tokens = tokens_right = 0
-  for i, (g, p) in enumerate(zip(gold, predicted)):
-    if len(g) != len(p):
-      raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} "
-                       "predicted")
+  for g, p in _sentence_pairs(gold, predicted):
     gold_entities = set(extract_entities(g))
     pred_entities = set(extract_entities(p))
     for entity in gold_entities:
@@ -159,15 +178,9 @@ def word_level_scores(gold: Sequence[Sequence[str]],
     non-O words), 'accuracy', 'per_type': {type: {precision, recall, f1,
     support}}}.
   """
-  if len(gold) != len(predicted):
-    raise ValueError(f"{len(gold)} gold sentences but {len(predicted)} "
-                     "predicted")
   counts = collections.defaultdict(lambda: [0, 0, 0])  # correct, pred, gold
   words = words_right = 0
-  for i, (g, p) in enumerate(zip(gold, predicted)):
-    if len(g) != len(p):
-      raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} "
-                       "predicted")
+  for g, p in _sentence_pairs(gold, predicted):
     for gold_tag, pred_tag in zip(g, p):
       gold_type = split_tag(gold_tag)[1] if gold_tag != "O" else None
       pred_type = split_tag(pred_tag)[1] if pred_tag != "O" else None
@@ -310,9 +323,8 @@ def document_multilabel_scores(example_ids: Sequence[str], gold: np.ndarray,
       len(example_ids) != gold.shape[0]):
     raise ValueError(f"{len(example_ids)} ids, gold {gold.shape} and predicted "
                      f"{predicted.shape} must describe the same rows")
-  order = {}
-  for row, example_id in enumerate(example_ids):
-    order.setdefault(document_id(example_id), []).append(row)
+  order = group((document_id(example_id), row)
+                for row, example_id in enumerate(example_ids))
   doc_gold = np.array([gold[rows].any(axis=0) for rows in order.values()])
   doc_pred = np.array([predicted[rows].any(axis=0) for rows in order.values()])
   doc_gold = doc_gold.reshape(len(order), gold.shape[1])
@@ -430,6 +442,29 @@ def _strip_answer(text: str) -> str:
   return text
 
 
+def merge_equal_answers(candidates: Iterable[dict]) -> List[dict]:
+  """Candidates equal up to case merged into one, in the order first seen.
+
+  The one merged candidate is the first one's fields (its spelling) with
+  `probability` the sum of theirs (as floats, in order) and `merged` how many
+  were merged. The one rule of BioBERT's biocodes for factoid answers of a
+  question and list answers of a snippet and of a question.
+
+  Args:
+    candidates: [{'text', 'probability', ...}, ...].
+  """
+  merged = {}
+  for candidate in candidates:
+    key = candidate["text"].lower()
+    if key in merged:
+      merged[key]["probability"] += float(candidate["probability"])
+      merged[key]["merged"] += 1
+    else:
+      merged[key] = dict(candidate, merged=1,
+                         probability=float(candidate["probability"]))
+  return list(merged.values())
+
+
 def merge_nbest(nbest: Dict[str, List[dict]], top_k: int = 5,
                 max_answer_chars: int = 100) -> Dict[str, List[str]]:
   """Per-question answer lists from per-snippet n-best lists (BioBERT's
@@ -446,22 +481,17 @@ def merge_nbest(nbest: Dict[str, List[dict]], top_k: int = 5,
   Returns:
     question id (see `question_id`) → up to top_k answers, best first.
   """
-  pooled = collections.OrderedDict()
-  for row_id, candidates in nbest.items():
-    pooled.setdefault(question_id(row_id), []).extend(candidates)
   answers = {}
-  for qid, candidates in pooled.items():
-    ranked = sorted(candidates, key=lambda c: -float(c["probability"]))
-    sums, spelling = collections.OrderedDict(), {}
-    for candidate in ranked:
-      text = _strip_answer(candidate["text"])
-      if not text or len(text) > max_answer_chars:
-        continue
-      key = text.lower()
-      spelling.setdefault(key, text)
-      sums[key] = sums.get(key, 0.0) + float(candidate["probability"])
-    best = sorted(sums.items(), key=lambda kv: -kv[1])[:top_k]
-    answers[qid] = [spelling[key] for key, _ in best]
+  for qid, snippets in group((question_id(row_id), candidates)
+                             for row_id, candidates in nbest.items()).items():
+    ranked = sorted((c for candidates in snippets for c in candidates),
+                    key=lambda c: -float(c["probability"]))
+    cleaned = ({"text": _strip_answer(c["text"]),
+                "probability": c["probability"]} for c in ranked)
+    merged = merge_equal_answers(
+        c for c in cleaned if c["text"] and len(c["text"]) <= max_answer_chars)
+    best = sorted(merged, key=lambda c: -c["probability"])[:top_k]
+    answers[qid] = [c["text"] for c in best]
   return answers
 
 
@@ -514,6 +544,10 @@ def _resolve_a_and_b(answers: List[str]) -> List[str]:
   return kept or answers
 
 
+def _without_line_separators(text: str) -> str:
+  return text.replace("\u2028", "").replace("\u2029", "")
+
+
 def decode_list_answers(nbest: Dict[str, List[dict]],
                         questions: Dict[str, str],
                         threshold: float = 0.42) -> Dict[str, List[str]]:
@@ -534,57 +568,28 @@ def decode_list_answers(nbest: Dict[str, List[dict]],
     nbest: snippet-level id → [{'text', 'probability'}, ...].
     questions: question id → its text.
   """
-  per_question = collections.OrderedDict()
-  for row_id, candidates in nbest.items():
-    merged = []
-    for candidate in candidates:
-      text = candidate["text"]
-      if _incomplete(text):
-        continue
-      same = next((m for m in merged if m["text"].lower() == text.lower()),
-                  None)
-      if same:
-        same["probability"] += float(candidate["probability"])
-        same["freq"] += 1
-      else:
-        merged.append({"text": text, "freq": 1,
-                       "probability": float(candidate["probability"])})
-    per_question.setdefault(question_id(row_id), []).append(merged)
+  # Per snippet: freq = how many of its candidates were merged; per
+  # question: the first snippet's freq is kept, the probabilities summed.
+  per_question = group(
+      (question_id(row_id),
+       [dict(c, freq=c["merged"]) for c in merge_equal_answers(
+           {"text": c["text"], "probability": c["probability"]}
+           for c in candidates if not _incomplete(c["text"]))])
+      for row_id, candidates in nbest.items())
   answers = {}
   for qid, snippets in per_question.items():
-    pooled = []
-    for merged in snippets:
-      for candidate in merged:
-        same = next((p for p in pooled
-                     if p["text"].lower() == candidate["text"].lower()), None)
-        if same:
-          same["probability"] += candidate["probability"]
-        else:
-          pooled.append(dict(candidate))
-    clean = lambda t: t.replace("\u2028", "").replace("\u2029", "")  # noqa: E731
+    pooled = merge_equal_answers(c for merged in snippets for c in merged)
     ranked = sorted(pooled, key=lambda p: -p["probability"])
     count = expected_answer_count(questions.get(qid, ""))
-    if count is not None:
-      chosen, seen = [], set()
-      for p in ranked:
-        if p["probability"] <= threshold:
-          continue
-        text = clean(p["text"])
-        if text.lower() not in seen:
-          seen.add(text.lower())
-          chosen.append(text)
-        if len(chosen) == count:
-          break
+    if count is not None:  # the `count` most probable not at or below it
+      picked = [p for p in ranked if not p["probability"] <= threshold]
     else:
-      chosen, seen = [], set()
-      for p in pooled:
-        if p["probability"] / p["freq"] > threshold:
-          text = clean(p["text"])
-          if text.lower() not in seen:
-            seen.add(text.lower())
-            chosen.append(text)
+      picked = [p for p in pooled if p["probability"] / p["freq"] > threshold]
+    chosen = [p["text"] for p in merge_equal_answers(
+        dict(p, text=_without_line_separators(p["text"])) for p in picked)]
+    chosen = chosen[:count]
     if not chosen and ranked:
-      chosen = [clean(ranked[0]["text"])]
+      chosen = [_without_line_separators(ranked[0]["text"])]
     answers[qid] = _resolve_a_and_b([t for t in chosen if t != " "])
   return answers
 

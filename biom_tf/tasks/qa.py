@@ -402,24 +402,18 @@ class BioasqFactoidTask(ExtractiveQATask):
         examples.gold = {q: e["exact_answer"] for q, e in entries.items()
                          if e["type"] == self.question_type}
       else:
-        examples.gold = {}
-        for article in examples.dataset:
-          for paragraph in article["paragraphs"]:
-            for qa in paragraph.get("qas", []):
-              texts = [a["text"] for a in qa.get("answers", [])]
-              if not texts:
-                continue
-              # Factoid: one answer, its texts synonyms; list: each distinct
-              # text an entity of the list.
-              entries = examples.gold.setdefault(
-                  metrics.question_id(qa["id"]),
-                  [[]] if self.question_type == "factoid" else [])
-              for text in texts:
-                if self.question_type == "factoid":
-                  if text not in entries[0]:
-                    entries[0].append(text)
-                elif [text] not in entries:
-                  entries.append([text])
+        # The snippets' answer texts, distinct, per question. Factoid: one
+        # answer, its texts synonyms; list: each text an entity of the list.
+        texts = metrics.group(
+            (metrics.question_id(qa["id"]), answer["text"])
+            for article in examples.dataset
+            for paragraph in article["paragraphs"]
+            for qa in paragraph.get("qas", [])
+            for answer in qa.get("answers", []))
+        examples.gold = {
+            qid: ([list(dict.fromkeys(t))] if self.question_type == "factoid"
+                  else [[text] for text in dict.fromkeys(t)])
+            for qid, t in texts.items()}
       if split != "train" and not examples.gold:
         raise data.DataError(
             f"{examples.path}: no gold answers for task={self.name}: the "

@@ -24,6 +24,8 @@ from typing import Dict, Sequence
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 import tensorflow as tf
 
+from biom_tf import configs
+
 MASK_PROB = 0.15
 MASK_TOKEN_PROB = 0.85
 # google-research/electra configure_pretraining.py: mask_prob per model size.
@@ -31,11 +33,14 @@ MASK_PROB_BY_SIZE = {"small": 0.15, "base": 0.15, "large": 0.25}
 
 
 def model_size(config) -> str:
-  """ELECTRA's size name of a config: large from hidden 1024 up (ELECTRA-
-  Large, BioM-ELECTRA-Large), base from 768, else small."""
-  if config.hidden_size >= 1024:
-    return "large"
-  return "base" if config.hidden_size >= 768 else "small"
+  """ELECTRA's size name of a config (`configs.ELECTRA_SIZES`): the largest
+  size whose hidden size `config` reaches (large from 1024 up: ELECTRA-
+  Large, BioM-ELECTRA-Large; base from 768), else the smallest."""
+  hidden = {size: dims[0] for size, dims in configs.ELECTRA_SIZES.items()}
+  reached = [size for size in hidden if config.hidden_size >= hidden[size]]
+  if not reached:
+    return min(hidden, key=hidden.get)
+  return max(reached, key=hidden.get)
 
 
 def default_mask_prob(config) -> float:

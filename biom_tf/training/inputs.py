@@ -42,7 +42,6 @@ import concurrent.futures
 import dataclasses
 import json
 import os
-import re
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -55,10 +54,6 @@ from biom_tf import features
 from biom_tf import fileio
 from biom_tf.training import dynamic_masking as masking_lib
 
-# Files the datagen (tfrecords/writer.py, tfrecords/pipeline.py) writes
-# beside the shards.
-MANIFEST_SUFFIX = ".manifest.json"
-INCOMPLETE_SUFFIX = ".incomplete"
 GZIP_MAGIC = b"\x1f\x8b"
 # The message of the per-batch token id check (pretrain.py looks for it).
 VOCAB_CHECK = "biom_tf: token id >= vocab_size"
@@ -105,20 +100,11 @@ def _has_wildcard(pattern: str) -> bool:
 
 
 def _datagen_file(name: str) -> Optional[str]:
-  if name.endswith(INCOMPLETE_SUFFIX):
+  if name.endswith(fileio.INCOMPLETE_SUFFIX):
     return "unfinished datagen output"
-  if name.endswith(MANIFEST_SUFFIX):
+  if name.endswith(features.MANIFEST_SUFFIX):
     return "datagen manifest"
   return None
-
-
-def _read_manifest(path: str) -> Optional[dict]:
-  try:
-    with tf.io.gfile.GFile(path, "r") as f:
-      value = json.loads(f.read())
-  except (tf.errors.OpError, ValueError):
-    return None
-  return value if isinstance(value, dict) else None
 
 
 class _Manifests:
@@ -129,11 +115,12 @@ class _Manifests:
     self.prefixes = []   # (dir, output base name, manifest path)
     for directory in sorted(directories):
       try:
-        paths = tf.io.gfile.glob(os.path.join(directory, "*" + MANIFEST_SUFFIX))
+        paths = tf.io.gfile.glob(
+            os.path.join(directory, "*" + features.MANIFEST_SUFFIX))
       except tf.errors.OpError:
         continue
       for manifest_path in sorted(paths):
-        manifest = _read_manifest(manifest_path)
+        manifest = fileio.read_json(manifest_path)
         if not manifest or "shards" not in manifest:
           continue
         outputs = (manifest.get("config") or {}).get("outputs") or []
@@ -142,7 +129,7 @@ class _Manifests:
           entry = shards[i] if i < len(shards) else None
           self.entries[(directory, os.path.basename(output))] = (
               manifest_path, entry)
-        base = os.path.basename(manifest_path)[:-len(MANIFEST_SUFFIX)]
+        base = os.path.basename(manifest_path)[:-len(features.MANIFEST_SUFFIX)]
         self.prefixes.append((directory, base, manifest_path))
 
   def lookup(self, path: str):
@@ -152,8 +139,7 @@ class _Manifests:
     """The manifest whose output name `path` has without being an output."""
     directory, name = os.path.dirname(path), os.path.basename(path)
     for d, base, manifest_path in self.prefixes:
-      if d == directory and re.fullmatch(re.escape(base) +
-                                         r"-\d{5}-of-\d{5}", name):
+      if d == directory and features.is_shard_name(name, base):
         return manifest_path
     return None
 
@@ -162,7 +148,9 @@ def list_shards(input_file: Union[str, Sequence[str]],
                 verbose: bool = True) -> List[Shard]:
   """Comma-separated globs (the originals' --input_file) -> TFRecord shards.
 
-  Skips, with one line naming them, what a glob matches that is not a
+  The globs mean what they mean to every tool (`fileio.expand_patterns`:
+  sorted matches, directories left out, a pattern matching no file is an
+  error naming it). Skips, with one line naming them, what a glob matches that is not a
   finished TFRecord shard: the datagen's manifests and `*.incomplete` files,
   shards of an earlier datagen run that the manifest beside them does not
   list, and other files without a TFRecord header. A file named without a
@@ -170,32 +158,15 @@ def list_shards(input_file: Union[str, Sequence[str]],
   shard's byte size must be the manifest's (else: a damaged or truncated
   shard, named), and its record count is taken from it.
   """
-  patterns = input_file.split(",") if isinstance(input_file, str) else input_file
-  candidates, explicit, skipped, seen = [], set(), [], set()
-  for pattern in patterns:
-    pattern = pattern.strip()
-    if not pattern:
-      continue
-    try:
-      if _has_wildcard(pattern):
-        matched = sorted(tf.io.gfile.glob(pattern))
-      else:
-        matched = [pattern] if tf.io.gfile.exists(pattern) else []
-        explicit.add(pattern)
-    except tf.errors.OpError as e:
-      raise InputError(f"--input_file: cannot list {pattern!r}: "
-                       f"{errors.first_line(e)}") from None
-    if not matched:
-      raise InputError(f"--input_file: no file matches {pattern!r}")
-    for path in matched:
-      if path in seen:
-        continue
-      seen.add(path)
-      why = _datagen_file(os.path.basename(path))
-      if why:
-        skipped.append(f"{os.path.basename(path)} ({why})")
-      else:
-        candidates.append(path)
+  patterns = fileio.split_patterns(input_file)
+  explicit = {p for p in patterns if not _has_wildcard(p)}
+  candidates, skipped = [], []
+  for path in fileio.expand_patterns(patterns, InputError):
+    why = _datagen_file(os.path.basename(path))
+    if why:
+      skipped.append(f"{os.path.basename(path)} ({why})")
+    else:
+      candidates.append(path)
   manifests = _Manifests({os.path.dirname(p) for p in candidates})
   kept = []
   for path in candidates:
@@ -212,8 +183,6 @@ def list_shards(input_file: Union[str, Sequence[str]],
   def inspect(item):
     path, found = item
     try:
-      if tf.io.gfile.isdir(path):
-        return path, found, 0, None, b"a directory"
       size = tf.io.gfile.stat(path).length
       compression, first = _read_head(path)
     except tf.errors.OpError as e:
@@ -255,11 +224,6 @@ def list_shards(input_file: Union[str, Sequence[str]],
   return shards
 
 
-def expand_patterns(input_file: Union[str, Sequence[str]]) -> List[str]:
-  """Comma-separated globs -> the TFRecord shards' paths (see list_shards)."""
-  return [s.path for s in list_shards(input_file)]
-
-
 def _record_dataset(path, compression):
   """One file's records (a seam: tests count the records read here)."""
   return tf.data.TFRecordDataset(path, compression_type=compression)
@@ -281,7 +245,7 @@ def _load_counts(shards: Sequence[Shard], cache: Optional[str]):
   """Record counts from `cache` for the shards of unchanged size."""
   if not cache or not tf.io.gfile.exists(cache):
     return
-  value = _read_manifest(cache) or {}
+  value = fileio.read_json(cache) or {}
   for shard in shards:
     entry = value.get(shard.path)
     if (shard.records is None and isinstance(entry, list) and
@@ -296,7 +260,7 @@ def _save_counts(shards: Sequence[Shard], cache: Optional[str]):
   try:
     if not tf.io.gfile.isdir(os.path.dirname(cache)):
       return
-    value = _read_manifest(cache) if tf.io.gfile.exists(cache) else None
+    value = fileio.read_json(cache) if tf.io.gfile.exists(cache) else None
     value = value or {}
     value.update({s.path: [s.size, s.records] for s in shards
                   if s.records is not None})

@@ -37,12 +37,12 @@ import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 import tensorflow as tf
 import tf_keras
 
+from biom_tf import configs
 from biom_tf import errors
 from biom_tf import fileio
 from biom_tf import models
 from biom_tf.checkpoints import detect
 from biom_tf.checkpoints import integrity
-from biom_tf.configs import ModelConfig
 from biom_tf.training import dynamic_masking
 from biom_tf.training import inputs
 from biom_tf.training import objectives
@@ -65,7 +65,7 @@ class PretrainingError(ValueError):
 @dataclasses.dataclass
 class PretrainingConfig:
   """One run: the originals' run_pretraining flags, plus ours."""
-  model_config: ModelConfig
+  model_config: configs.ModelConfig
   output_dir: str
   input_file: str = ""
   eval_input_file: str = ""          # default: input_file, as the originals
@@ -370,8 +370,8 @@ class Trainer:
     try:
       tf.io.gfile.makedirs(self.checkpoint_dir)
       if self.is_chief:
-        cfg.model_config.to_json_file(os.path.join(cfg.output_dir,
-                                                   _config_name(cfg.family)))
+        cfg.model_config.to_json_file(os.path.join(
+            cfg.output_dir, configs.CONFIG_FILE_NAMES[cfg.family]))
         _drop_metrics_after(os.path.join(cfg.output_dir, METRICS_FILE),
                             self.global_step)
     except tf.errors.OpError as e:
@@ -541,10 +541,6 @@ def _dropout_generators(model):
     if rng._generator is not None:  # pylint: disable=protected-access
       generators.append(rng._generator)  # pylint: disable=protected-access
   return generators
-
-
-def _config_name(family: str) -> str:
-  return "albert_config.json" if family == "albert" else "bert_config.json"
 
 
 def _drop_metrics_after(path: str, step: int):

@@ -74,7 +74,7 @@ def test_query_deps_resolves_every_target(tmp_path):
       assert f"//{package}:{path[len(package) + 1:]}" in labels, path
   for path in _files("tools/*.py") + _files("tools/tpu/*.py"):
     name = path[len("tools/"):-len(".py")]
-    if name not in ("__init__", "tpu/__init__", "tpu/gcloud"):
+    if name not in ("__init__", "cli", "tpu/__init__", "tpu/gcloud"):
       assert f"//tools:{name}" in labels, f"no py_binary for {path}"
   test_files = _files("tests/**/test_*.py")
   assert "tests/distributed/test_bazel.py" in test_files

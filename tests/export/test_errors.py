@@ -14,6 +14,7 @@ import pytest
 import biom_tf  # noqa: F401
 
 from biom_tf.checkpoints import convert
+from biom_tf.checkpoints import layout
 from biom_tf.checkpoints import tf1
 from biom_tf import configs
 from biom_tf import models
@@ -148,3 +149,17 @@ def test_tool_converts_and_reports_errors(tmp_path, bert_tf1):
       "convert_checkpoint: error: "), bad.stderr
   assert "not albert" in errors[0] and "Traceback" not in bad.stderr
   assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("text,message", [
+    ('{"family": "bert"', "not valid JSON (line 1: Expecting ',' delimiter)"),
+    ('["bert"]', "not a JSON object (got list)"),
+])
+def test_a_damaged_biom_meta_is_one_line(tmp_path, text, message):
+  assert layout.read_biom_meta(str(tmp_path)) is None  # absent: not ours
+  (tmp_path / layout.BIOM_META).write_text('{"family": "bert"}')
+  assert layout.read_biom_meta(str(tmp_path)) == {"family": "bert"}
+  (tmp_path / layout.BIOM_META).write_text(text)
+  with pytest.raises(tf1.CheckpointError) as error:
+    layout.read_biom_meta(str(tmp_path))
+  assert str(error.value) == f"{tmp_path / layout.BIOM_META}: {message}"

@@ -4,6 +4,7 @@ Each exported directory must load with `from_pretrained` reporting no
 missing, unexpected or mismatched keys, give our outputs to 1e-4, and its
 `AutoTokenizer` must give our tokenizer's ids. HF → biom → HF is bit-exact.
 """
+import functools
 import os
 
 import numpy as np
@@ -32,9 +33,7 @@ safetensors_numpy = pytest.importorskip("safetensors.numpy")
 
 TOL = 1e-4
 
-
-def _close(ours, theirs, what):
-  assert_close(ours, theirs, what, TOL)
+_close = functools.partial(assert_close, tol=TOL)
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
             intermediate_size=48, max_position_embeddings=32,
             hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)

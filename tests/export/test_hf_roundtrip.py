@@ -24,6 +24,7 @@ from biom_tf.checkpoints import huggingface
 from biom_tf import configs
 from biom_tf import models
 from biom_tf import tokenization
+from tests.conftest import tiny_bert
 from tests.export.conftest import TEXTS
 from tests.export.conftest import WORDPIECE_VOCAB
 from tests.oracle_helpers import assert_close
@@ -202,16 +203,9 @@ def test_cased_tf1_checkpoint_exports_a_cased_tokenizer(tmp_path):
   """BioBERT's case: a TF1 checkpoint with a cased vocab.txt beside it and
   no --do_lower_case gives a cased HF tokenizer; asking for lower-casing is
   a one-line error naming both."""
-  vocab = tmp_path / "vocab.txt"
-  vocab.write_text("\n".join(CASED_VOCAB) + "\n")
-  config = configs.ModelConfig(
-      family="bert", vocab_size=len(CASED_VOCAB), hidden_size=16,
-      num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
-      max_position_embeddings=16)
-  tf1_dir = convert.write(convert.LoadedModel(models.build_pretrainer(config),
-                                              config, vocab_file=str(vocab),
-                                              do_lower_case=False),
-                         str(tmp_path / "tf1"), "tf1")
+  loaded = tiny_bert(tmp_path, CASED_VOCAB, do_lower_case=False,
+                     intermediate_size=16)
+  tf1_dir = convert.write(loaded, str(tmp_path / "tf1"), "tf1")
   out = convert.export("bert", tf1_dir, "tf1", str(tmp_path / "hf"), "hf")
   with open(os.path.join(out, "tokenizer_config.json")) as f:
     assert json.load(f)["do_lower_case"] is False

@@ -2,8 +2,9 @@
 
 `run_pretraining --output_dir=run` leaves `tf.train.Checkpoint`s of the
 pretrainer (with optimizer slots) and the config file it trained with
-(`bert_config.json`, also for ELECTRA, whose TF1 export calls it
-`electra_config.json`); `convert_checkpoint --input=run --input_format=biom`
+(`configs.CONFIG_FILE_NAMES`: `electra_config.json` for ELECTRA; runs
+written before that have `bert_config.json`, also read);
+`convert_checkpoint --input=run --input_format=biom`
 must read that layout (the README's command). The exported tensors are
 compared with the run's latest checkpoint read by `tf.train.load_checkpoint`
 under the object-graph names, independently of the converter's tables.

@@ -9,6 +9,7 @@ NaN-filled torch model from it and give our outputs to 1e-5, and TF1 → biom
 writer itself is tests/models/test_oracle_parity.py.)
 """
 import contextlib
+import functools
 import io
 import json
 import os
@@ -34,9 +35,7 @@ transformers = pytest.importorskip("transformers")
 
 TOL = 1e-5
 
-
-def _close(ours, theirs, what):
-  assert_close(ours, theirs, what, TOL)
+_close = functools.partial(assert_close, tol=TOL)
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
             intermediate_size=48, max_position_embeddings=32,
             hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)

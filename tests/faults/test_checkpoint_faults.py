@@ -17,7 +17,6 @@ import sys
 import pytest
 
 import biom_tf  # noqa: F401
-import tensorflow as tf
 
 from biom_tf import checkpoints
 from biom_tf.checkpoints import convert
@@ -26,6 +25,7 @@ from biom_tf import configs
 from biom_tf import models
 from biom_tf.training import finetune
 from tests.conftest import REPO_ROOT
+from tests.conftest import tiny_bert
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "gene", "cancer",
          "a", "b", "c"]
@@ -38,11 +38,7 @@ TINY = dict(vocab_size=len(VOCAB), hidden_size=16, num_hidden_layers=1,
 def good(tmp_path_factory):
   """{"tf1": dir, "biom": dir} of one tiny BERT, each readable."""
   root = tmp_path_factory.mktemp("good")
-  vocab = root / "vocab.txt"
-  vocab.write_text("\n".join(VOCAB) + "\n")
-  config = configs.ModelConfig(family="bert", **TINY)
-  loaded = convert.LoadedModel(models.build_pretrainer(config), config,
-                               vocab_file=str(vocab))
+  loaded = tiny_bert(root, VOCAB)
   return {fmt: convert.write(loaded, str(root / fmt), fmt)
           for fmt in ("tf1", "biom")}
 
@@ -134,6 +130,31 @@ def test_missing_shard_and_damaged_index(good, tmp_path):
   with pytest.raises(checkpoints.CheckpointError) as info:
     checkpoints.read_checked(prefix)
   _assert_one_line(info.value, prefix)
+
+
+def test_object_checkpoint_of_another_shape_is_one_line(good, tmp_path):
+  """A biom checkpoint (hidden 16) into a model of hidden 8: one line naming
+  the checkpoint from every path that restores it, not TensorFlow's
+  ValueError without a file name."""
+  prefix = _prefix(good["biom"])
+  config = configs.ModelConfig(family="bert", **dict(TINY, hidden_size=8))
+  encoder = models.build_encoder(config)
+  encoder(models.dummy_inputs())
+  for restore, misfit in (
+      (lambda: detect.restore(models.build_pretrainer(config), good["biom"],
+                              config), "does not fit this bert model ("),
+      (lambda: finetune.initialize_encoder(encoder, good["biom"], config),
+       "does not fit this bert encoder ("),
+      (lambda: convert.load("bert", good["biom"], "biom",
+                            config_file=str(tmp_path / "config.json")),
+       "does not match the bert config (")):
+    config.to_json_file(str(tmp_path / "config.json"))
+    with pytest.raises(ValueError) as info:
+      restore()
+    message = str(info.value)
+    assert "\n" not in message, message
+    assert message.startswith(f"{prefix}: {misfit}"), message
+    assert "has shape" in message or "incompatible" in message, message
 
 
 @pytest.mark.slow

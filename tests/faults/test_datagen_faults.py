@@ -14,6 +14,7 @@ import biom_tf  # noqa: F401
 import pytest
 import tensorflow as tf
 
+from biom_tf import fileio
 from tests.conftest import REPO_ROOT
 from tests.tfrecords.conftest import small_vocab  # noqa: F401  (fixture)
 from tests.tfrecords.conftest import synthetic_documents
@@ -42,7 +43,7 @@ def test_rerun_with_other_shard_count_removes_the_earlier_shards(
   out = str(out_dir / "d")
   _run(corpus, out, small_vocab, 3)
   # A crash of an earlier run also left a temporary shard behind.
-  with open(out + "-00001-of-00003" + writer.INCOMPLETE_SUFFIX, "wb") as f:
+  with open(out + "-00001-of-00003" + fileio.INCOMPLETE_SUFFIX, "wb") as f:
     f.write(b"half a shard")
   assert len(tf.io.gfile.glob(out + "-*")) == 4
 

@@ -32,9 +32,8 @@ import biom_tf  # noqa: F401
 import tensorflow as tf
 
 from biom_tf.checkpoints import convert
-from biom_tf import configs
-from biom_tf import models
 from tests.conftest import REPO_ROOT
+from tests.conftest import tiny_bert
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "gene", "cancer",
          "a", "b", "c"]
@@ -42,15 +41,8 @@ VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "gene", "cancer",
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-  root = tmp_path_factory.mktemp("model")
-  vocab = root / "vocab.txt"
-  vocab.write_text("\n".join(VOCAB) + "\n")
-  config = configs.ModelConfig(
-      family="bert", vocab_size=len(VOCAB), hidden_size=32,
-      num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-      max_position_embeddings=16)
-  return convert.LoadedModel(models.build_pretrainer(config), config,
-                             vocab_file=str(vocab))
+  return tiny_bert(tmp_path_factory.mktemp("model"), VOCAB, hidden_size=32,
+                   num_hidden_layers=2, intermediate_size=64)
 
 
 @pytest.fixture(scope="module")

@@ -5,20 +5,18 @@ flipped) goes through the checked read (`biom_tf.checkpoints.integrity`):
 `PATH: damaged checkpoint (what)`, on one line, and the output directory is
 never created. Copies are damaged by the test; the model is a tiny BERT.
 """
+import functools
 import os
 import shutil
 
-from absl import flags
-from absl.testing import flagsaver
 import biom_tf  # noqa: F401
 import pytest
 
 from biom_tf.checkpoints import convert
-from biom_tf import configs
-from biom_tf import models
+from tests.conftest import run_absl_tool
+from tests.conftest import tiny_bert
 from tools import run_finetuning
 
-FLAGS = flags.FLAGS
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "patient",
          "had", "fever", "and", "cancer", "no"]
 
@@ -28,14 +26,7 @@ def good(tmp_path_factory):
   """{"tf1": dir, "biom": dir} of one tiny BERT (vocabulary beside it), and
   a tiny NER data directory."""
   root = tmp_path_factory.mktemp("good")
-  vocab = root / "vocab.txt"
-  vocab.write_text("\n".join(VOCAB) + "\n")
-  config = configs.ModelConfig(
-      family="bert", vocab_size=len(VOCAB), hidden_size=16,
-      num_hidden_layers=1, num_attention_heads=2, intermediate_size=24,
-      max_position_embeddings=32)
-  loaded = convert.LoadedModel(models.build_pretrainer(config), config,
-                               vocab_file=str(vocab))
+  loaded = tiny_bert(root, VOCAB, max_position_embeddings=32)
   paths = {fmt: convert.write(loaded, str(root / fmt), fmt)
            for fmt in ("tf1", "biom")}
   data = root / "ner"
@@ -59,12 +50,7 @@ def _damage(directory, how):
     f.write(bytes(data))
 
 
-def run_tool(argv, capsys):
-  with flagsaver.flagsaver():
-    FLAGS(["run_finetuning"] + argv)
-    rc = run_finetuning.main(["run_finetuning"])
-  out = capsys.readouterr()
-  return rc, out.out, out.err
+run_tool = functools.partial(run_absl_tool, run_finetuning)
 
 
 @pytest.mark.parametrize("fmt", ["tf1", "biom"])

@@ -10,21 +10,8 @@ import pytest
 from biom_tf.tasks import DataError
 from biom_tf.tasks import get_task
 from tests.conftest import shared_path
-
-
-def _write(directory, files):
-  os.makedirs(directory, exist_ok=True)
-  for name, text in files.items():
-    with open(os.path.join(directory, name), "w") as f:
-      f.write(text)
-  return str(directory)
-
-
-def _one_line(error, starts_with):
-  message = str(error.value)
-  assert "\n" not in message, message
-  assert message.startswith(starts_with), message
-  return message
+from tests.tasks.conftest import one_line
+from tests.tasks.conftest import write_files
 
 
 def _jsonl(rows):
@@ -38,23 +25,23 @@ def _jsonl(rows):
 ])
 def test_chemprot_example_without_both_markers(tmp_path, text, found):
   good = {"text": "<< a >> x [[ b ]]", "label": "INHIBITOR"}
-  directory = _write(tmp_path / "chemprot", {
+  directory = write_files(tmp_path / "chemprot", {
       "train.txt": _jsonl([good, {"text": text, "label": "INHIBITOR"}]),
       "dev.txt": _jsonl([good]), "test.txt": _jsonl([good])})
   with pytest.raises(DataError) as error:
     get_task("chemprot").read(directory)
-  message = _one_line(error, os.path.join(directory, "train.txt") + ":2: ")
+  message = one_line(error, os.path.join(directory, "train.txt") + ":2: ")
   assert f"no entity markers for both entities ({found} of 2" in message
 
 
 def test_ddi_tsv_with_one_mask(tmp_path):
   rows = "index\tsentence\tlabel\n1\t@DRUG$ and @DRUG$ .\tDDI-false\n"
-  directory = _write(tmp_path / "ddi", {
+  directory = write_files(tmp_path / "ddi", {
       "train.tsv": rows + "2\t@DRUG$ and aspirin .\tDDI-effect\n",
       "dev.tsv": rows, "test.tsv": rows})
   with pytest.raises(DataError) as error:
     get_task("ddi").read(directory)
-  _one_line(error, os.path.join(directory, "train.tsv") + ":3: no entity")
+  one_line(error, os.path.join(directory, "train.tsv") + ":3: no entity")
 
 
 def _copy_hoc(tmp_path, pmids):
@@ -80,7 +67,7 @@ def test_hoc_label_file_out_of_step(tmp_path):
     f.write(line.rstrip("< \n"))  # one sentence's group lost
   with pytest.raises(DataError) as error:
     get_task("hoc").read(directory)
-  message = _one_line(error, label_path + ":1: ")
+  message = one_line(error, label_path + ":1: ")
   assert "label groups for 6 sentences" in message
 
 
@@ -91,7 +78,7 @@ def test_hoc_unknown_hallmark(tmp_path):
     f.write("< < < <Sustained angiogenesis--x< < ")
   with pytest.raises(DataError) as error:
     get_task("hoc").read(directory)
-  _one_line(error, label_path + ":1: sentence 3: 'Sustained angiogenesis'")
+  one_line(error, label_path + ":1: sentence 3: 'Sustained angiogenesis'")
 
 
 def test_ddi_damaged_xml_and_missing_file(tmp_path):
@@ -104,13 +91,13 @@ def test_ddi_damaged_xml_and_missing_file(tmp_path):
         "train_dataset/MedLine/1.xml\n")
   with pytest.raises(DataError) as error:
     get_task("ddi").read(str(tmp_path / "ddi"))
-  _one_line(error, f"{bad}:2: not valid XML")
+  one_line(error, f"{bad}:2: not valid XML")
   (tmp_path / "ddi" / "blurb-split" / "train_files.tsv").write_text(
       "train_dataset/MedLine/2.xml\n")
   with pytest.raises(DataError) as error:
     get_task("ddi").read(str(tmp_path / "ddi"))
-  message = _one_line(error, str(tmp_path / "ddi" / "blurb-split" /
-                                 "train_files.tsv") + ":1: ")
+  message = one_line(error, str(tmp_path / "ddi" / "blurb-split" /
+                                "train_files.tsv") + ":1: ")
   assert "2.xml: file not found" in message
 
 
@@ -119,38 +106,39 @@ def test_bioasq_test_without_gold(tmp_path):
   answer = dict(qa, answers=[{"text": "cells", "answer_start": 0}])
   data = lambda q: json.dumps({"data": [{"paragraphs": [  # noqa: E731
       {"context": "cells had a gene .", "qas": [q]}]}]})
-  directory = _write(tmp_path / "bioasq", {"train.json": data(answer),
-                                           "dev.json": data(answer),
-                                           "test.json": data(qa)})
+  directory = write_files(tmp_path / "bioasq", {"train.json": data(answer),
+                                                "dev.json": data(answer),
+                                                "test.json": data(qa)})
   with pytest.raises(DataError) as error:
     get_task("bioasq").read(directory)
-  message = _one_line(error, os.path.join(directory, "test.json") + ": ")
+  message = one_line(error, os.path.join(directory, "test.json") + ": ")
   assert "no gold answers" in message and "test_golden.json" in message
   golden = os.path.join(directory, "golden.json")
   with open(golden, "w") as f:
     f.write('{"questions": [{"id": "q9", "type": "factoid"}]}')
   with pytest.raises(DataError) as error:
     get_task("bioasq").read(directory)
-  _one_line(error, golden + ": question q9 (factoid) has no 'exact_answer'")
+  one_line(error, golden + ": question q9 (factoid) has no 'exact_answer'")
   with open(golden, "w") as f:
     json.dump({"questions": [{"id": "q9", "type": "factoid",
                               "exact_answer": [["x"]]}]}, f)
   with pytest.raises(DataError) as error:
     get_task("bioasq").read(directory)
-  _one_line(error, golden + ": 1 gold question(s) have no snippet")
+  one_line(error, golden + ": 1 gold question(s) have no snippet")
 
 
 def test_bioasq_yesno_bad_rows(tmp_path):
   good = "q1\tIs it ?\tIt is .\tyes\nq2\tIs it ?\tNo .\tno\n"
-  directory = _write(tmp_path / "yn", {"train.tsv": good, "dev.tsv": good,
-                                       "test.tsv": good + "q3\tIs it ?\tx\n"})
+  directory = write_files(tmp_path / "yn", {
+      "train.tsv": good, "dev.tsv": good,
+      "test.tsv": good + "q3\tIs it ?\tx\n"})
   with pytest.raises(DataError) as error:
     get_task("bioasq_yesno").read(directory)
-  _one_line(error, os.path.join(directory, "test.tsv") + ":3: expected 'id")
-  _write(directory, {"test.tsv": good + "q3\tIs it ?\tx\tmaybe\n"})
+  one_line(error, os.path.join(directory, "test.tsv") + ":3: expected 'id")
+  write_files(directory, {"test.tsv": good + "q3\tIs it ?\tx\tmaybe\n"})
   with pytest.raises(DataError) as error:
     get_task("bioasq_yesno").read(directory)
-  _one_line(error, os.path.join(directory, "test.tsv") + ":3: label 'maybe'")
+  one_line(error, os.path.join(directory, "test.tsv") + ":3: label 'maybe'")
 
 
 def test_pubmedqa_reordered_or_partial_release(tmp_path):
@@ -163,5 +151,5 @@ def test_pubmedqa_reordered_or_partial_release(tmp_path):
   (tmp_path / "ori_pqal.json").write_text(json.dumps(reordered))
   with pytest.raises(DataError) as error:
     get_task("pubmedqa").read(str(tmp_path))
-  message = _one_line(error, str(tmp_path / "test_ground_truth.json") + ": ")
+  message = one_line(error, str(tmp_path / "test_ground_truth.json") + ": ")
   assert "not the test half" in message

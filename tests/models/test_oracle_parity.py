@@ -7,6 +7,7 @@ independently of our name tables. Every torch parameter must be filled from
 the file (they start as NaN) and every output must agree to 1e-5 in float32.
 The real TF1-written fixture is also read by both readers and compared.
 """
+import functools
 import io
 import contextlib
 
@@ -30,9 +31,7 @@ transformers = pytest.importorskip("transformers")
 
 TOL = 1e-5
 
-
-def _close(ours, theirs, what):
-  assert_close(ours, theirs, what, TOL)
+_close = functools.partial(assert_close, tol=TOL)
 
 
 def _inputs(config, batch=3, seq=17, predictions=5, seed=0):

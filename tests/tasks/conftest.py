@@ -37,6 +37,44 @@ def tiny_config(family="bert", vocab_size=96):
                      embedding_size=None if family == "bert" else 16)
 
 
+# Toy NER data: disease mentions among filler words.
+ENTITIES = {"breast cancer": ["B-Disease", "I-Disease"],
+            "fever": ["B-Disease"], "colon tumors": ["B-Disease", "I-Disease"]}
+FILLER = ["the", "patient", "had", "with", "mild", "and", "no", "today"]
+
+
+def toy_sentence(rng, n_min=3, n_max=12, entities=None):
+  """[(token, tag), ...]: n_min..n_max words or mentions (from `entities`,
+  {mention: tags}, default ENTITIES), drawn from `rng`."""
+  entities = entities or ENTITIES
+  tokens = []
+  for _ in range(rng.randint(n_min, n_max)):
+    if rng.random() < 0.3:
+      entity = rng.choice(list(entities))
+      tokens += list(zip(entity.split(), entities[entity]))
+    else:
+      tokens.append((rng.choice(FILLER), "O"))
+  return tokens
+
+
+def one_line(error, starts_with):
+  """The message of a raised error (pytest's ExceptionInfo), checked to be
+  one line starting with `starts_with` (the file, and line, it names)."""
+  message = str(error.value)
+  assert "\n" not in message, message
+  assert message.startswith(starts_with), message
+  return message
+
+
+def write_files(directory, files):
+  """files: {name: text} → files in `directory` (created if needed)."""
+  os.makedirs(directory, exist_ok=True)
+  for name, text in files.items():
+    with open(os.path.join(directory, name), "w") as f:
+      f.write(text)
+  return str(directory)
+
+
 def write_ner(directory, splits):
   """splits: {name: [[(token, tag), ...], ...]} → token<TAB>tag files."""
   os.makedirs(directory, exist_ok=True)

@@ -14,6 +14,7 @@ import pytest
 from biom_tf.tasks import blurb
 from biom_tf.tasks.data import DataError
 from tests.tasks.conftest import tiny_config
+from tests.tasks.conftest import toy_sentence
 from tests.tasks.conftest import write_jsonl
 from tests.tasks.conftest import write_ner
 from tests.conftest import REPO_ROOT
@@ -170,6 +171,19 @@ def test_resume_runs_only_the_missing_pairs(tmp_path, vocab_file):
                     lines.append, FakeFinetune())
 
 
+def test_a_damaged_run_record_is_one_line(tmp_path, vocab_file):
+  out = tmp_path / "out"
+  out.mkdir()
+  (out / blurb.RUNS_FILE).write_text('{"runs": {}')
+  fake = FakeFinetune()
+  with pytest.raises(blurb.BlurbError) as error:
+    blurb.run_blurb(_settings(tmp_path, vocab_file), [].append, fake)
+  assert str(error.value) == (
+      f"{out / blurb.RUNS_FILE}: not valid JSON (line 1: Expecting ',' "
+      "delimiter); move it away to start over")
+  assert fake.calls == []
+
+
 def test_a_dataset_that_fails_to_read_is_reported_and_the_rest_run(
     tmp_path, vocab_file):
   fake = FakeFinetune(fail=("chemprot",))
@@ -180,6 +194,36 @@ def test_a_dataset_that_fails_to_read_is_reported_and_the_rest_run(
   assert "train.tsv:3" in table["failed"]["chemprot"]
   assert "relation" not in table["task_types"]
   assert "- ChemProt: " in blurb.table_markdown(table)
+
+
+@pytest.mark.slow
+def test_a_dataset_is_read_and_encoded_once_for_all_its_seeds(
+    tmp_path, vocab_file, monkeypatch):
+  """Two seeds of one NER set through the real run_finetuning: one read,
+  one encoding of each split (none depends on the seed)."""
+  from biom_tf.tasks import NerTask
+  from biom_tf.tasks import get_task
+  calls = []
+  for name in ("read", "encode"):
+    def counted(self, *args, _original=getattr(NerTask, name), _name=name,
+                **kwargs):
+      calls.append(_name)
+      return _original(self, *args, **kwargs)
+    monkeypatch.setattr(NerTask, name, counted)
+  rng = random.Random(0)
+  write_ner(str(tmp_path / "data" / "NCBI-disease"), {
+      split: [toy_sentence(rng, 3, 8) for _ in range(8)]
+      for split in ("train.tsv", "devel.tsv", "test.tsv")})
+  settings = blurb.BlurbSettings(
+      data_dir=str(tmp_path / "data"), output_dir=str(tmp_path / "out"),
+      config=tiny_config(), vocab_file=vocab_file, seeds=(1, 2),
+      num_train_epochs=1.0, max_seq_length=16, train_batch_size=4,
+      max_train_examples=6)
+  table = blurb.run_blurb(settings, lambda line: None)
+  assert table["trained_pairs"] == 2
+  assert table["datasets"]["ncbi-disease"]["seeds"].keys() == {"1", "2"}
+  assert sorted(calls) == ["encode"] * 3 + ["read"]  # train, devel, test
+  assert get_task("ner") is not get_task("ner")  # fresh again afterwards
 
 
 def test_recipe_values_and_overrides(tmp_path, vocab_file):
@@ -207,22 +251,6 @@ def test_recipe_values_and_overrides(tmp_path, vocab_file):
 
 
 # --------------------------------------------- the tool, with a real model
-ENTITIES = {"breast cancer": ["B-Disease", "I-Disease"],
-            "fever": ["B-Disease"], "colon tumors": ["B-Disease", "I-Disease"]}
-FILLER = ["the", "patient", "had", "with", "mild", "and", "no", "today"]
-
-
-def _ner_sentence(rng):
-  tokens = []
-  for _ in range(rng.randint(3, 8)):
-    if rng.random() < 0.3:
-      entity = rng.choice(list(ENTITIES))
-      tokens += list(zip(entity.split(), ENTITIES[entity]))
-    else:
-      tokens.append((rng.choice(FILLER), "O"))
-  return tokens
-
-
 def _relation(rng, i):
   verb, label = rng.choice([("inhibits", "CPR:4"), ("activates", "CPR:3"),
                             ("with", "false")])
@@ -233,9 +261,9 @@ def _relation(rng, i):
 def _write_blurb_data(root):
   rng = random.Random(0)
   write_ner(os.path.join(root, "NCBI-disease"), {
-      "train.tsv": [_ner_sentence(rng) for _ in range(48)],
-      "devel.tsv": [_ner_sentence(rng) for _ in range(8)],
-      "test.tsv": [_ner_sentence(rng) for _ in range(8)]})
+      "train.tsv": [toy_sentence(rng, 3, 8) for _ in range(48)],
+      "devel.tsv": [toy_sentence(rng, 3, 8) for _ in range(8)],
+      "test.tsv": [toy_sentence(rng, 3, 8) for _ in range(8)]})
   for split, n in (("train", 48), ("dev", 8), ("test", 8)):
     write_jsonl(os.path.join(root, "chemprot", f"{split}.txt"),
                 [_relation(rng, i) for i in range(n)])

@@ -17,16 +17,9 @@ from biom_tf.tasks import get_task
 from biom_tf.tasks import metrics
 from biom_tf.tasks.classification import HOC_LABELS
 from tests.conftest import shared_path
+from tests.tasks.conftest import write_files
 from tests.tasks.conftest import write_jsonl
 from tests.tasks.conftest import write_ner
-
-
-def _write(directory, files):
-  os.makedirs(directory, exist_ok=True)
-  for name, text in files.items():
-    with open(os.path.join(directory, name), "w") as f:
-      f.write(text)
-  return str(directory)
 
 
 def _mentions(sentences):
@@ -105,8 +98,8 @@ relief\tI-OUT
 
 
 def test_ebm_pico_format_and_word_level_score(tmp_path, tokenizer):
-  directory = _write(tmp_path / "ebmnlp", {"train.tsv": PICO, "dev.tsv": PICO,
-                                           "test.tsv": PICO})
+  directory = write_files(tmp_path / "ebmnlp", {
+      "train.tsv": PICO, "dev.tsv": PICO, "test.tsv": PICO})
   task = get_task("pico")
   data = task.read(directory)
   assert task.main_metric == "macro_f1"
@@ -137,9 +130,9 @@ GAD_TEST = "\n".join([  # BLURB / BioBERT test.tsv: header
 
 @pytest.mark.parametrize("name", ["gad", "euadr", "relation"])
 def test_gad_negative_class_is_zero(tmp_path, name):
-  directory = _write(tmp_path / "GAD", {"train.tsv": GAD_TRAIN,
-                                        "dev.tsv": GAD_TEST,
-                                        "test.tsv": GAD_TEST})
+  directory = write_files(tmp_path / "GAD", {"train.tsv": GAD_TRAIN,
+                                             "dev.tsv": GAD_TEST,
+                                             "test.tsv": GAD_TEST})
   task = get_task(name)
   data = task.read(directory)
   assert task.labels == ["0", "1"] and task.negative_label == "0"
@@ -220,7 +213,7 @@ def test_hoc_blurb_tsv_and_linkbert_vectors(tmp_path):
       f"{indicator(*p)}\t{t}\t{i}\n" for p, t, i in [
           ((4,), "a cell", "11_s0"), ((), "the gene", "11_s1"),
           ((7, 9), "a tumor", "12_s0")])
-  directory = _write(tmp_path / "hoc", {"train.tsv": tsv, "dev.tsv": tsv})
+  directory = write_files(tmp_path / "hoc", {"train.tsv": tsv, "dev.tsv": tsv})
   write_jsonl(os.path.join(directory, "test.jsonl"), [
       {"id": "21_s0", "sentence": "a cell", "label": _vector(0, 1)},
       {"id": "21_s1", "sentence": "the gene", "label": _vector()}])
@@ -243,8 +236,8 @@ def test_hoc_evaluate_per_abstract(tmp_path):
       f"{','.join(f'{j}_{int(j in p)}' for j in range(10))}\tx\t{i}\n"
       for p, i in [((0,), "1_s0"), ((1,), "1_s1"), ((2,), "2_s0")])
   task = get_task("hoc")
-  data = task.read(_write(tmp_path / "hoc", {"train.tsv": tsv, "dev.tsv": tsv,
-                                             "test.tsv": tsv}))
+  data = task.read(write_files(tmp_path / "hoc", {
+      "train.tsv": tsv, "dev.tsv": tsv, "test.tsv": tsv}))
   # Predict hallmark 0 for every sentence: per abstract, doc 1 gold {0, 1}
   # pred {0}; doc 2 gold {2} pred {0}: 1 right of 2 predicted, 3 gold.
   logits = np.full((3, 10), -5.0, np.float32)
@@ -318,9 +311,9 @@ YESNO = ("5c58a74e86df2b917400000d\tIs aspirin a drug?\tAspirin is a drug."
 
 
 def test_bioasq_yesno_blurb_tsv(tmp_path):
-  directory = _write(tmp_path / "BioASQ", {"train.tsv": YESNO,
-                                           "dev.tsv": YESNO,
-                                           "test.tsv": YESNO})
+  directory = write_files(tmp_path / "BioASQ", {"train.tsv": YESNO,
+                                                "dev.tsv": YESNO,
+                                                "test.tsv": YESNO})
   task = get_task("bioasq_yesno")
   data = task.read(directory)
   assert task.labels == ["yes", "no"] and task.main_metric == "accuracy"
@@ -335,16 +328,39 @@ def _bioasq_json(qas):
       for context, questions in qas]}]}
 
 
-def test_bioasq_factoid_golden_file_and_per_question_scores(tmp_path,
-                                                            tokenizer):
-  context1 = "The breast cancer cells had a mutation of the gene ."
-  context2 = "breast cancer cells had a fever ."
-  train = _bioasq_json([(context1, [{
+BIOASQ_CONTEXT = "The breast cancer cells had a mutation of the gene ."
+
+
+def _bioasq_dir(directory, test, golden):
+  """A BioBERT-form BioASQ directory: train = dev = one answered question
+  on BIOASQ_CONTEXT; test.json and test_golden.json as given."""
+  train = _bioasq_json([(BIOASQ_CONTEXT, [{
       "id": "t1_001", "question": "which cells ?",
       "answers": [{"text": "breast cancer cells", "answer_start": 4}]}])])
+  return write_files(directory, {
+      "train.json": json.dumps(train), "dev.json": json.dumps(train),
+      "test.json": json.dumps(test), "test_golden.json": json.dumps(golden)})
+
+
+def _span_logits(examples, encoded, start_word, end_word):
+  """Span outputs of each row: start at `start_word`, end at `end_word`."""
+  outputs = []
+  for feature, ids in zip(encoded.meta, encoded.input_ids):
+    words = examples[feature.example_index].doc_tokens
+    logits = np.zeros((len(ids), 2), np.float32)
+    for position, word in feature.token_to_orig_map.items():
+      logits[position, 0] += 8.0 * (words[word] == start_word)
+      logits[position, 1] += 8.0 * (words[word] == end_word)
+    outputs.append(logits)
+  return outputs
+
+
+def test_bioasq_factoid_golden_file_and_per_question_scores(tmp_path,
+                                                            tokenizer):
+  context2 = "breast cancer cells had a fever ."
   # BioBERT's test files carry no answers: they are in the golden file.
   test = _bioasq_json([
-      (context1, [{"id": "q1_001", "question": "which cells ?"}]),
+      (BIOASQ_CONTEXT, [{"id": "q1_001", "question": "which cells ?"}]),
       (context2, [{"id": "q1_002", "question": "which cells ?"}]),
       (context2, [{"id": "q2_001", "question": "what mutation ?"}])])
   golden = {"questions": [
@@ -352,9 +368,7 @@ def test_bioasq_factoid_golden_file_and_per_question_scores(tmp_path,
        "exact_answer": [["Breast cancer cells"]]},
       {"id": "q2", "type": "factoid", "exact_answer": [["a mutation"]]},
       {"id": "q3", "type": "yesno", "exact_answer": "yes"}]}
-  directory = _write(tmp_path / "bioasq", {
-      "train.json": json.dumps(train), "dev.json": json.dumps(train),
-      "test.json": json.dumps(test), "test_golden.json": json.dumps(golden)})
+  directory = _bioasq_dir(tmp_path / "bioasq", test, golden)
   task = get_task("bioasq")
   data = task.read(directory)
   assert task.main_metric == "mrr"
@@ -362,14 +376,7 @@ def test_bioasq_factoid_golden_file_and_per_question_scores(tmp_path,
                                "q2": [["a mutation"]]}
   assert data["devel"].gold == {"t1": [["breast cancer cells"]]}
   encoded = task.encode(data["test"], tokenizer, 48, training=False)
-  outputs = []
-  for feature in encoded.meta:
-    words = data["test"][feature.example_index].doc_tokens
-    logits = np.zeros((len(encoded.input_ids[len(outputs)]), 2), np.float32)
-    for position, word in feature.token_to_orig_map.items():
-      logits[position, 0] += 8.0 * (words[word] == "breast")
-      logits[position, 1] += 8.0 * (words[word] == "cells")
-    outputs.append(logits)
+  outputs = _span_logits(data["test"], encoded, "breast", "cells")
   scores, predictions = task.evaluate(data["test"], encoded, outputs)
   # q1 (two snippets merged) answers 'breast cancer cells' first: right;
   # q2's gold is nowhere in its snippet.
@@ -383,32 +390,20 @@ def test_bioasq_factoid_golden_file_and_per_question_scores(tmp_path,
 
 
 def test_bioasq_list_questions(tmp_path, tokenizer):
-  context = "The breast cancer cells had a mutation of the gene ."
-  train = _bioasq_json([(context, [{
-      "id": "t1_001", "question": "which cells ?",
-      "answers": [{"text": "breast cancer cells", "answer_start": 4}]}])])
   test = _bioasq_json([
-      (context, [{"id": "q1_001", "question": "which cells or genes ?"}]),
-      (context, [{"id": "q1_002", "question": "which cells or genes ?"}])])
+      (BIOASQ_CONTEXT, [{"id": f"q1_00{n}",
+                         "question": "which cells or genes ?"}])
+      for n in (1, 2)])
   golden = {"questions": [{"id": "q1", "type": "list", "exact_answer": [
       ["breast cancer cells", "BC cells"], ["the gene"]]}]}
-  directory = _write(tmp_path / "bioasq_list", {
-      "train.json": json.dumps(train), "dev.json": json.dumps(train),
-      "test.json": json.dumps(test), "test_golden.json": json.dumps(golden)})
+  directory = _bioasq_dir(tmp_path / "bioasq_list", test, golden)
   task = get_task("bioasq_list")
   data = task.read(directory)
   assert task.main_metric == "list_f1"
   assert data["test"].gold == {"q1": [["breast cancer cells", "BC cells"],
                                       ["the gene"]]}
   encoded = task.encode(data["test"], tokenizer, 48, training=False)
-  outputs = []
-  for feature, ids in zip(encoded.meta, encoded.input_ids):
-    words = data["test"][feature.example_index].doc_tokens
-    logits = np.zeros((len(ids), 2), np.float32)
-    for position, word in feature.token_to_orig_map.items():
-      logits[position, 0] += 8.0 * (words[word] == "breast")
-      logits[position, 1] += 8.0 * (words[word] == "cells")
-    outputs.append(logits)
+  outputs = _span_logits(data["test"], encoded, "breast", "cells")
   scores, predictions = task.evaluate(data["test"], encoded, outputs)
   # One of the two gold entities found, nothing wrong: P 1, R 1/2, F1 2/3.
   assert predictions[0]["answers"] == ["breast cancer cells"]

@@ -1,4 +1,5 @@
 """End to end with tiny models: run_finetuning and the tool, on every head."""
+import functools
 import json
 import os
 import random
@@ -14,6 +15,8 @@ from biom_tf.models import heads
 from biom_tf.tasks import get_task
 from biom_tf.tasks import metrics
 from biom_tf.training import finetune
+from tests.conftest import run_absl_tool
+from tests.tasks import conftest as tasks_conftest
 from tests.tasks.conftest import tiny_config
 from tests.tasks.conftest import write_ner
 from tools import run_finetuning
@@ -22,18 +25,8 @@ FLAGS = flags.FLAGS
 ENTITIES = {"breast cancer": ["B-Disease", "I-Disease"],
             "carcinoma": ["B-Disease"], "fever": ["B-Disease"],
             "colon tumors": ["B-Disease", "I-Disease"]}
-FILLER = ["the", "patient", "had", "with", "mild", "and", "no", "today"]
-
-
-def toy_sentence(rng, n_min=3, n_max=12):
-  tokens = []
-  for _ in range(rng.randint(n_min, n_max)):
-    if rng.random() < 0.3:
-      entity = rng.choice(list(ENTITIES))
-      tokens += list(zip(entity.split(), ENTITIES[entity]))
-    else:
-      tokens.append((rng.choice(FILLER), "O"))
-  return tokens
+toy_sentence = functools.partial(tasks_conftest.toy_sentence,
+                                 entities=ENTITIES)
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +47,7 @@ def config_file(tmp_path_factory):
   return path
 
 
-def run_tool(argv, capsys):
-  with flagsaver.flagsaver():
-    FLAGS(["run_finetuning"] + argv)
-    rc = run_finetuning.main(["run_finetuning"])
-  out = capsys.readouterr()
-  return rc, out.out, out.err
+run_tool = functools.partial(run_absl_tool, run_finetuning)
 
 
 def test_ner_end_to_end_through_the_tool(ner_dir, config_file, vocab_file,
@@ -212,12 +200,64 @@ def test_recipe_fills_unset_flags_only(ner_dir, config_file, vocab_file):
 
 
 def test_loss_weights_average_over_the_global_batch():
-  batch = {"labels": np.array([[0, -1, 1], [-1, -1, 2]])}
-  weights = finetune._with_loss_weights(batch, "token")["weights"]
+  weights = heads.HEADS["token"].loss_weights(
+      np.array([[0, -1, 1], [-1, -1, 2]]))
   np.testing.assert_allclose(weights, [[1 / 3, 0, 1 / 3], [0, 0, 1 / 3]])
-  batch = {"labels": np.array([1, 0, 2, 1])}
   np.testing.assert_allclose(
-      finetune._with_loss_weights(batch, "sequence")["weights"], [0.25] * 4)
+      heads.HEADS["sequence"].loss_weights(np.array([1, 0, 2, 1])), [0.25] * 4)
+
+
+def _log_softmax(x):
+  x = x - x.max(-1, keepdims=True)
+  return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
+def test_head_losses_match_their_definitions():
+  """Each head's batch loss against numpy written from the definitions:
+  softmax CE (token: labelled tokens only), sigmoid CE averaged over labels,
+  squared error, span: mean of start and end CE; all a mean over the batch."""
+  rng = np.random.default_rng(0)
+  token_logits = rng.normal(size=(2, 3, 4))
+  token_labels = np.array([[0, -1, 3], [-1, -1, 2]])
+  nll = -_log_softmax(token_logits)
+  row_logits = rng.normal(size=(3, 4))
+  row_labels = np.array([2, 0, 3])
+  multi = (rng.random((3, 4)) < 0.5).astype(np.float32)
+  sigmoid_ce = (np.maximum(row_logits, 0) - row_logits * multi +
+                np.log1p(np.exp(-np.abs(row_logits))))
+  span_logits = rng.normal(size=(3, 5, 2))
+  spans = np.array([[0, 1], [2, 4], [3, 3]])
+  span_nll = -_log_softmax(np.moveaxis(span_logits, 1, 2))  # [B, 2, S]
+  cases = {
+      "token": (token_logits, token_labels,
+                (nll[0, 0, 0] + nll[0, 2, 3] + nll[1, 2, 2]) / 3),
+      "sequence": (row_logits, row_labels, np.mean(
+          -_log_softmax(row_logits)[np.arange(3), row_labels])),
+      "multilabel": (row_logits, multi, sigmoid_ce.mean()),
+      "regression": (row_logits[:, :1], row_logits[:, 1].astype(np.float32),
+                     np.mean((row_logits[:, 0] - row_logits[:, 1]) ** 2)),
+      "span": (span_logits, spans, np.mean(
+          [(span_nll[b, 0, s] + span_nll[b, 1, e]) / 2
+           for b, (s, e) in enumerate(spans)])),
+  }
+  for name, (logits, labels, expected) in cases.items():
+    head = heads.HEADS[name]
+    spec = head.batch_spec()
+    labels = labels.astype(spec["labels"].dtype.as_numpy_dtype)
+    weights = head.loss_weights(labels)
+    assert spec["labels"].shape.is_compatible_with(labels.shape), name
+    assert spec["weights"].shape.is_compatible_with(weights.shape), name
+    got = head.weighted_loss(tf.constant(logits, tf.float32),
+                             tf.constant(labels), tf.constant(weights))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5,
+                               err_msg=name)
+
+
+def test_named_labels_are_the_heads_without_a_fixed_width():
+  named = {name for name, head in heads.HEADS.items() if head.named_labels}
+  assert named == {"token", "sequence", "multilabel"}
+  assert {name: head.num_outputs for name, head in heads.HEADS.items()
+          if not head.named_labels} == {"regression": 1, "span": 2}
 
 
 def test_step_clips_the_true_gradient_norm():
@@ -295,6 +335,24 @@ def test_results_merge_into_an_existing_output_dir(ner_dir, config_file,
     assert json.load(f) == merged
   assert not os.path.exists(os.path.join(out, "seed_4"))
   assert sorted(os.listdir(out)) == ["eval_results.json", "seed_1", "seed_2"]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("{not json", "not valid JSON (line 1: Expecting property name enclosed "
+     "in double quotes)"),
+    ("[1]", "not a results file (no 'runs')"),
+])
+def test_damaged_earlier_results_are_one_line(tmp_path, text, message):
+  out = tmp_path / "out"
+  out.mkdir()
+  (out / "eval_results.json").write_text(text)
+  settings = finetune.FinetuneSettings(
+      task="ncbi-disease", data_dir=str(tmp_path), output_dir=str(out),
+      config=tiny_config())
+  with pytest.raises(finetune.FinetuneError) as error:
+    finetune.finetune_results.previous_runs(settings)
+  assert str(error.value) == (f"{out}/eval_results.json: {message}; move it "
+                              "away or use another --output_dir")
 
 
 def test_original_flags(ner_dir, config_file, vocab_file):

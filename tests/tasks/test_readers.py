@@ -10,6 +10,7 @@ from biom_tf.tasks import get_task
 from biom_tf.tasks import metrics
 from biom_tf.tasks import qa
 from tests.conftest import shared_path
+from tests.tasks.conftest import one_line
 from tests.tasks.conftest import write_jsonl
 from tests.tasks.conftest import squad_json
 from tests.tasks.conftest import write_squad
@@ -47,9 +48,8 @@ def test_ner_tag_outside_training_labels(tmp_path):
   directory = _ner_dir(tmp_path, test=[[("x", "O"), ("aspirin", "B-Chemical")]])
   with pytest.raises(DataError) as error:
     get_task("ner").read(directory)
-  message = str(error.value)
-  assert message.startswith(os.path.join(directory, "test.tsv") + ":2:")
-  assert "'B-Chemical'" in message and "\n" not in message
+  message = one_line(error, os.path.join(directory, "test.tsv") + ":2:")
+  assert "'B-Chemical'" in message
 
 
 def test_ner_malformed_line(tmp_path):
@@ -166,9 +166,8 @@ def test_relation_malformed_line_is_one_line(tmp_path):
     f.write("{not json\n")
   with pytest.raises(DataError) as error:
     get_task("chemprot").read(directory)
-  message = str(error.value)
-  assert message.startswith(os.path.join(directory, "train.txt") + ":3: ")
-  assert "not a JSON object" in message and "\n" not in message
+  message = one_line(error, os.path.join(directory, "train.txt") + ":3: ")
+  assert "not a JSON object" in message
 
 
 def test_relation_on_ner_data_is_a_clear_error(tmp_path):

@@ -16,6 +16,7 @@ import pytest
 import tensorflow as tf
 
 from biom_tf import features
+from biom_tf import fileio
 from biom_tf import tokenization
 from tests.tfrecords.conftest import synthetic_documents
 from tests.tfrecords.conftest import write_corpus
@@ -406,10 +407,10 @@ def test_a_rerun_after_a_crash_redoes_only_missing_shards(small_vocab,
   missing = clean.outputs[2].replace("clean", "run")
   assert all(tf.io.gfile.exists(p) for p in done)
   assert not tf.io.gfile.exists(missing)
-  assert not tf.io.gfile.exists(missing + writer.INCOMPLETE_SUFFIX)
+  assert not tf.io.gfile.exists(missing + fileio.INCOMPLETE_SUFFIX)
   mtimes = [tf.io.gfile.stat(p).mtime_nsec for p in done]
   # A hard crash can leave a temporary file; it is simply overwritten.
-  with open(missing + writer.INCOMPLETE_SUFFIX, "wb") as f:
+  with open(missing + fileio.INCOMPLETE_SUFFIX, "wb") as f:
     f.write(b"half a shard")
 
   monkeypatch.setattr(pipeline.BlockProcessor, "process", process)
@@ -419,7 +420,7 @@ def test_a_rerun_after_a_crash_redoes_only_missing_shards(small_vocab,
   for a, b in zip(clean.outputs, resumed.outputs):
     with open(a, "rb") as fa, open(b, "rb") as fb:
       assert fa.read() == fb.read()
-  assert not tf.io.gfile.exists(missing + writer.INCOMPLETE_SUFFIX)
+  assert not tf.io.gfile.exists(missing + fileio.INCOMPLETE_SUFFIX)
   assert _manifest(resumed)["complete"]
   # Other flags: everything is redone.
   again = _run(path, out, small_vocab, **dict(common, random_seed=7))
@@ -517,6 +518,32 @@ def test_bad_flags_are_named(small_vocab, tmp_path, options, match):
   path = write_corpus(tmp_path / "c.txt", synthetic_documents(5))
   with pytest.raises(ValueError, match=match):
     _run(path, str(tmp_path / "out"), small_vocab, **options)
+
+
+def test_a_flag_error_is_the_one_data_error(small_vocab, tmp_path):
+  """Data creation and the task readers raise one DataError type."""
+  from biom_tf.tasks import DataError  # pylint: disable=g-import-not-at-top
+  path = write_corpus(tmp_path / "c.txt", synthetic_documents(5))
+  with pytest.raises(DataError, match="--dupe_factor=0"):
+    _run(path, str(tmp_path / "out"), small_vocab, dupe_factor=0)
+
+
+def test_manifest_format(small_vocab, tmp_path):
+  """The manifest's bytes (both runners write them alike): JSON indented by
+  one space, keys in the writer's order, a final newline; no temporary
+  file is left beside it."""
+  path = write_corpus(tmp_path / "c.txt", synthetic_documents(6, seed=2))
+  summary = _run(path, str(tmp_path / "out" / "d"), small_vocab,
+                 max_seq_length=24, max_predictions_per_seq=3, dupe_factor=1,
+                 num_output_shards=2)
+  with open(summary.manifest_path, encoding="utf-8") as f:
+    text = f.read()
+  value = json.loads(text)
+  assert text == json.dumps(value, indent=1) + "\n"
+  assert list(value) == ["format", "config", "skipped", "totals", "complete",
+                         "shards"]
+  assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+      "d-00000-of-00002", "d-00001-of-00002", "d.manifest.json"]
 
 
 def test_unreadable_and_unwritable_paths(small_vocab, tmp_path):

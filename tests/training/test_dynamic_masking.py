@@ -82,3 +82,14 @@ def test_unmasked_electra_records_are_masked_during_training(pubmed_records,
   assert float(tf.reduce_sum(batch["masked_lm_weights"])) >= 8 * 4
   metrics = trainer.train()
   assert metrics["replaced_fraction"] > 0.0
+
+
+def test_model_size_by_hidden_size():
+  """google-research/electra's sizes: hidden 256 small, 768 base, 1024
+  large; in between, the largest size reached; below small, small."""
+  from types import SimpleNamespace  # pylint: disable=g-import-not-at-top
+  expected = {64: "small", 256: "small", 512: "small", 767: "small",
+              768: "base", 1023: "base", 1024: "large", 2048: "large"}
+  found = {hidden: dynamic_masking.model_size(SimpleNamespace(
+      hidden_size=hidden)) for hidden in expected}
+  assert found == expected

@@ -110,3 +110,39 @@ def test_a_checkpoint_of_another_shape_is_a_clear_error(fixture_records,
       max_seq_length=32, max_predictions_per_seq=5, train_batch_size=4))
   with pytest.raises(CheckpointError, match="bert_model.ckpt"):
     trainer.restore_or_initialize()
+
+
+def test_restore_finetuned_model_from_biom_layout(tmp_path):
+  """A fine-tuned token model written in the biom layout comes back whole
+  (encoder and head, compared with the variables written); a model with
+  another head size, or a TF1 checkpoint, is one line naming the path."""
+  from biom_tf.checkpoints import convert  # pylint: disable=g-import-not-at-top
+  from biom_tf.models import heads  # pylint: disable=g-import-not-at-top
+  from tests.conftest import tiny_bert  # pylint: disable=g-import-not-at-top
+  pretrainer = tiny_bert(tmp_path, ["[PAD]", "[UNK]", "[CLS]", "[SEP]",
+                                    "[MASK]", "a", "b"])
+  config = pretrainer.config
+  model = heads.build_finetuning_model(config, "token", 3)
+  rng = np.random.default_rng(0)
+  for v in model.variables:
+    v.assign(rng.normal(0.0, 0.5, v.shape).astype(np.float32))
+  out = convert.write(convert.LoadedModel(model, config, "token", 3,
+                                          vocab_file=pretrainer.vocab_file),
+                      str(tmp_path / "model"), "biom")
+  fresh = heads.build_finetuning_model(config, "token", 3)
+  line = init_checkpoint.restore_finetuned(fresh, out, config)
+  assert line == f"loaded fine-tuned model from checkpoint {out}/ckpt-1"
+  assert len(fresh.variables) == len(model.variables)
+  for ours, theirs in zip(fresh.variables, model.variables):
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy(),
+                                  err_msg=ours.name)
+  other = heads.build_finetuning_model(config, "token", 5)
+  with pytest.raises(ValueError) as info:
+    init_checkpoint.restore_finetuned(other, out, config)
+  message = str(info.value)
+  assert "\n" not in message, message
+  assert message.startswith(f"{out}/ckpt-1: not a fine-tuned bert model with "
+                            "this task's token head ("), message
+  tf1_dir = convert.write(pretrainer, str(tmp_path / "tf1"), "tf1")
+  with pytest.raises(ValueError, match="an original TF1 checkpoint"):
+    init_checkpoint.restore_finetuned(fresh, tf1_dir, config)

@@ -86,6 +86,28 @@ def test_files_that_are_not_records(gzip_records, tmp_path, capsys):
     inputs.list_shards(str(d / "README.txt"))
 
 
+def test_input_file_means_what_it_means_to_the_datagen(gzip_records,
+                                                      tmp_path):
+  """The trainer and the corpus reader expand --input_file alike: a glob's
+  directories are left out, a pattern without files is the same line."""
+  from tfrecords import corpus  # pylint: disable=g-import-not-at-top
+  d = tmp_path / "records"
+  shutil.copytree(gzip_records["dir"], d)
+  (d / "sub").mkdir()
+  shards = inputs.list_shards(f"{d}/*,{d}/pubmed.tfrecord-00000-of-00003",
+                              verbose=False)
+  assert [s.path for s in shards] == [
+      p.replace(gzip_records["dir"], str(d)) for p in gzip_records["outputs"]]
+  for pattern in (f"{d}/none*", str(d / "sub")):
+    with pytest.raises(inputs.InputError) as trainer:
+      inputs.list_shards(pattern)
+    with pytest.raises(corpus.CorpusError) as datagen:
+      corpus.expand_patterns(pattern)
+    assert str(trainer.value) == str(datagen.value)
+    assert str(trainer.value).startswith(f"{pattern}: no such file (the "
+                                         "pattern matches ")
+
+
 def test_shard_damaged_against_the_manifest_is_named(gzip_records, tmp_path):
   d = tmp_path / "records"
   shutil.copytree(gzip_records["dir"], d)

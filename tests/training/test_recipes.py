@@ -186,3 +186,44 @@ def test_bluebert_base_resolves_to_the_epochs_of_each_task():
                     "hoc": 3}
   assert tasks_recipes.get_recipe("bluebert-base", "hoc").train_batch_size == 4
   assert tasks_recipes.get_recipe("bluebert-base").name == "bluebert-base"
+
+
+def test_settings_from_matches_flags_to_fields_by_name():
+  """The one flags → settings mapping of the tools: a field takes the value
+  given, else its flag's (by name, or as renamed), else its default; flags
+  that name no field are not used."""
+  import dataclasses  # pylint: disable=g-import-not-at-top
+
+  @dataclasses.dataclass
+  class Settings:
+    task: str
+    learning_rate: float = 5e-5
+    save_model: bool = False
+    seeds: tuple = (1,)
+    num_folds: int = 10
+    derived: int = dataclasses.field(default=0, init=False)
+
+  values = dict(learning_rate=1e-3, save_models=True, seeds=["3", "4"],
+                verbosity=-1, derived=7, task="flag")
+  settings = recipes.settings_from(Settings, values,
+                                   renamed={"save_model": "save_models"},
+                                   task="ner", seeds=(3, 4))
+  assert settings == Settings(task="ner", learning_rate=1e-3,
+                              save_model=True, seeds=(3, 4), num_folds=10)
+  assert settings.derived == 0
+
+
+def test_recipe_values_fill_only_flags_not_given():
+  """flag_values_with: the command line's value where a flag was given,
+  the recipe's where it was not, the flag default elsewhere."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  flag_values = flags.FlagValues()
+  flags.DEFINE_integer("max_seq_length", 128, "", flag_values=flag_values)
+  flags.DEFINE_float("learning_rate", 5e-5, "", flag_values=flag_values)
+  flags.DEFINE_integer("seed", 1, "", flag_values=flag_values)
+  flag_values(["tool", "--max_seq_length=128"])  # given, equal to default
+  merged = recipes.flag_values_with(
+      dict(max_seq_length=512, learning_rate=2e-5, unknown=1), flag_values,
+      ["max_seq_length", "learning_rate", "seed"])
+  assert merged == dict(max_seq_length=128, learning_rate=2e-5, seed=1)
+  assert flag_values.learning_rate == 5e-5  # the flags stay as parsed
