@@ -33,7 +33,6 @@ training and prediction examples/s.
 import collections
 import dataclasses
 import json
-import math
 import os
 import time
 
@@ -59,6 +58,7 @@ from biom_tf import recipes
 from biom_tf.tasks import get_task
 from biom_tf.tokenization import WordpieceTokenizer
 from biom_tf.training import finetune
+from biom_tf.training import finetune_batches
 from biom_tf.training import strategy as strategy_lib
 
 FLAGS = flags.FLAGS
@@ -240,8 +240,8 @@ def predict_torch(torch, model, encoded, batch_size, pad_to_multiple_of):
   with torch.no_grad():
     for start in range(0, len(order), batch_size):
       rows = order[start:start + batch_size]
-      width = int(math.ceil(lengths[rows].max() / pad_to_multiple_of)
-                  * pad_to_multiple_of)
+      width = finetune_batches.round_up(int(lengths[rows].max()),
+                                        pad_to_multiple_of)
       batch = encoded.batch(rows, with_labels=False, length=width)
       logits = model(**torch_inputs(torch, batch)).logits.numpy()
       for b, row in enumerate(rows):
@@ -352,9 +352,8 @@ def main(argv):
     splits["train"] = splits["train"][:FLAGS.max_train_sentences]
   train = task.encode(splits["train"], tokenizer, FLAGS.max_seq_length, True)
   test = task.encode(splits["test"], tokenizer, FLAGS.max_seq_length, False)
-  num_steps = int(round(finetune.steps_per_epoch(len(train),
-                                                 FLAGS.train_batch_size)
-                        * FLAGS.num_train_epochs))
+  num_steps = finetune_batches.num_train_steps(
+      len(train), FLAGS.train_batch_size, FLAGS.num_train_epochs)
   num_labels = len(task.labels)
 
   # The first seed's checkpoint: both frameworks must compute the same logits.

@@ -415,10 +415,21 @@ def get_preset(name: str) -> Preset:
                       f"{', '.join(sorted(PRESETS))}") from None
 
 
-def find_config_file(directory: str) -> Optional[str]:
-  """The original config file inside a checkpoint directory, if any."""
-  for name in ("bert_config.json", "albert_config.json", "config.json",
-               "electra_config.json", "hparams.json"):
+def find_config_file(directory: str,
+                     family: Optional[str] = None) -> Optional[str]:
+  """The original config file inside a checkpoint directory, if any.
+
+  `family`'s name in CONFIG_FILE_NAMES first, then the table's other names
+  (bert_config.json last: older versions wrote it for every family, so an
+  ELECTRA run resumed since holds electra_config.json beside an old
+  bert_config.json), then config.json and hparams.json.
+  """
+  table = sorted(CONFIG_FILE_NAMES.values(),
+                 key=lambda name: name == CONFIG_FILE_NAMES["bert"])
+  if family in CONFIG_FILE_NAMES:
+    table.remove(CONFIG_FILE_NAMES[family])
+    table.insert(0, CONFIG_FILE_NAMES[family])
+  for name in table + ["config.json", "hparams.json"]:
     path = os.path.join(directory, name)
     if tf.io.gfile.exists(path):
       return path

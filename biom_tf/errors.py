@@ -1,6 +1,8 @@
-"""The one-line form of an exception, for the tools' one-line errors, and
-the error of data that cannot be used."""
+"""The one-line form of an exception, for the tools' one-line errors; the
+error of data that cannot be used, and of an output that cannot be
+written."""
 import re
+from typing import Sequence, Union
 
 
 def first_line(error: BaseException) -> str:
@@ -17,18 +19,32 @@ def first_line(error: BaseException) -> str:
   return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
 
-def reason(error: BaseException) -> str:
+def reason(error: BaseException,
+           path: Union[str, Sequence[str], None] = None) -> str:
   """Why `error` happened, for a message that already names the file.
 
   An OSError's `strerror` ("Permission denied", without the errno and the
-  path that its str() repeats); otherwise `first_line(error)`.
+  path that its str() repeats); otherwise `first_line(error)`, less a
+  leading `path` (or the longest of several that leads it) that the message
+  names already: TensorFlow's "PATH; Is a directory" gives "Is a directory".
   """
   strerror = getattr(error, "strerror", None)
   if isinstance(error, OSError) and strerror:
     return str(strerror).strip().splitlines()[0]
-  return first_line(error)
+  text = first_line(error)
+  paths = [path] if isinstance(path, str) else list(path or ())
+  for prefix in sorted(paths, key=len, reverse=True):
+    if prefix and text.startswith(prefix):
+      return text[len(prefix):].lstrip(";: ") or text
+  return text
 
 
 class DataError(ValueError):
   """Data, or a flag that decides it, that cannot be used: the message names
   the file and line, or the flag (fine-tuning task readers, data creation)."""
+
+
+class OutputError(ValueError, OSError):
+  """An output path that cannot be written; the message names it, one line
+  (`biom_tf.fileio`'s atomic writes, data creation). An OSError too, so code
+  that catches a file system's errors (`except OSError`) still catches it."""

@@ -1,29 +1,33 @@
 """Small file helpers on `tf.io.gfile` (local paths, gs://, ram://).
 
-Input globs (`--input_file` of every tool), atomic text and JSON writes,
-reading a file's bytes, text or JSON with a one-line error in the caller's
-error type (`read_bytes`, `read_text`, `read_json_value`,
-`read_json_object`), and a
-lenient `read_json` for manifests and indexes. TensorFlow is imported at the first call, not with
-this module: `tfrecords`' text readers and writers (the PubMed conversion's
-worker processes) import it without starting TensorFlow.
+  * Input globs: `expand_patterns`, the one meaning of every tool's
+    `--input_file`.
+  * Atomic writes: `AtomicFile` / `atomic_file` (a file written in pieces:
+    shards, vocabularies, text), `write_atomic` and `write_json` (a whole
+    text or bytes value). A failure is `errors.OutputError`, one line naming
+    the file.
+  * Reads with a one-line error in the caller's error type: `read_bytes`,
+    `read_text`, `read_json_value`, `read_json_object`; and a lenient
+    `read_json` for manifests and indexes.
+
+TensorFlow is imported at its first use (`biom_tf.lazy_tf`), not with this
+module, and local files are written with Python's own files: `tfrecords`'
+text readers and writers (the PubMed conversion's worker processes) use
+this module without starting TensorFlow.
 """
 import concurrent.futures
+import contextlib
 import json
-import uuid
+import os
 from typing import List, Optional, Sequence, Type, Union
 
 from biom_tf import errors
+from biom_tf.lazy_tf import tf
 
-# The temporary name of an output written in pieces
-# (`tfrecords.writer.AtomicFile`: shards, vocabularies, text files):
-# `<path>.incomplete`, renamed to `path` when complete. Readers skip it.
+# The temporary name of an output being written (`AtomicFile`):
+# `<path>.incomplete`, renamed to `path` when complete. Readers skip it; the
+# next write of `path` (a rerun) overwrites it.
 INCOMPLETE_SUFFIX = ".incomplete"
-
-
-def _tf():
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  return tf
 
 
 def split_patterns(patterns: Union[str, Sequence[str]]) -> List[str]:
@@ -34,38 +38,39 @@ def split_patterns(patterns: Union[str, Sequence[str]]) -> List[str]:
 
 
 def expand_patterns(patterns: Union[str, Sequence[str]],
-                    error: Type[Exception] = ValueError) -> List[str]:
+                    error: Type[Exception] = ValueError,
+                    name: str = "input_file") -> List[str]:
   """Comma-separated globs (or a list of them) → the files, in order.
 
   Each pattern's matches are sorted; directories are left out; a file
   matched twice is kept at its first place. A pattern without wildcards
-  names one file. No pattern, a pattern that cannot be listed, or one that
-  matches no file is `error` with one line naming it.
+  names one file. No pattern (`name`: the flag that gave them), a pattern
+  that cannot be listed, or one that matches no file is `error` with one
+  line naming it.
   """
-  tf = _tf()
   patterns = split_patterns(patterns)
   if not patterns:
-    raise error("input_file: expected one or more paths or globs, got none")
+    raise error(f"{name}: expected one or more paths or globs, got none")
   files = {}  # an ordered set
-  for pattern in patterns:
-    try:
-      matches = sorted(tf.io.gfile.glob(pattern))
-      # One file-system call a match: in parallel, for remote file systems.
-      with concurrent.futures.ThreadPoolExecutor(16) as pool:
+  # One file-system call a match: in parallel, for remote file systems.
+  with concurrent.futures.ThreadPoolExecutor(16) as pool:
+    for pattern in patterns:
+      try:
+        matches = sorted(tf.io.gfile.glob(pattern))
         directories = list(pool.map(tf.io.gfile.isdir, matches))
-    except tf.errors.OpError as e:
-      raise error(f"{pattern}: cannot list: {errors.reason(e)}") from None
-    found = [m for m, directory in zip(matches, directories) if not directory]
-    if not found:
-      what = "only directories" if matches else "nothing"
-      raise error(f"{pattern}: no such file (the pattern matches {what})")
-    files.update(dict.fromkeys(found))
+      except tf.errors.OpError as e:
+        raise error(f"{pattern}: cannot list: {errors.reason(e)}") from None
+      found = [m for m, directory in zip(matches, directories)
+               if not directory]
+      if not found:
+        what = "only directories" if matches else "nothing"
+        raise error(f"{pattern}: no such file (the pattern matches {what})")
+      files.update(dict.fromkeys(found))
   return list(files)
 
 
 def remove_if_exists(path: str):
   """Deletes `path` if it is there (best effort: errors are ignored)."""
-  tf = _tf()
   try:
     if tf.io.gfile.exists(path):
       tf.io.gfile.remove(path)
@@ -73,26 +78,122 @@ def remove_if_exists(path: str):
     pass
 
 
-def write_atomic(path: str, text: str):
-  """Writes `text` under a temporary name next to `path`, then renames it
-  over `path`: a reader sees the old file or the new one, never a part. A
-  failed write leaves `path` as it was and no temporary file."""
-  tf = _tf()
-  tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
+def _is_op_error(e: BaseException) -> bool:
+  """A TensorFlow OpError, without importing TensorFlow for other errors."""
+  return (type(e).__module__.startswith("tensorflow") and
+          isinstance(e, tf.errors.OpError))
+
+
+class AtomicFile:
+  """A file written under a temporary name (`<path>.incomplete`) and renamed
+  to `path` by `commit()`, so `path` is complete or absent (or, if it was
+  there, the old file); `abort()` deletes the temporary. Errors are
+  `errors.OutputError` naming `path`. Local paths use Python's own files (no
+  TensorFlow needed); others (`gs://`, `ram://`, ...) tf.io.gfile.
+
+  The temporary name is fixed, not unique, so that a killed run's temporary
+  is overwritten by the next run, not left behind. Two processes writing the
+  same `path` at once would share it; every output has one writer (a
+  pretraining run's files: its chief, the other workers write under
+  `worker-N/`; data creation: one process or Beam task per shard, the
+  driver writes the manifest).
+  """
+
+  def __init__(self, path: str, mode: str = "wb"):
+    self.path = path
+    self.temp_path = path + INCOMPLETE_SUFFIX
+    self._local = "://" not in path
+    self.file = None
+    try:
+      if self._local:
+        self.file = open(  # pylint: disable=consider-using-with
+            self.temp_path, mode, encoding=None if "b" in mode else "utf-8")
+      else:
+        # A killed run's temporary goes first: ram:// appends to a file
+        # that is there.
+        remove_if_exists(self.temp_path)
+        self.file = tf.io.gfile.GFile(self.temp_path, mode)
+        # GFile creates the file at the first write: create it now, so an
+        # empty output exists and an unwritable path fails here.
+        self.file.write(b"" if "b" in mode else "")
+    except BaseException as e:
+      self._raise("write", e)
+
+  def _raise(self, doing: str, e: BaseException):
+    """Raises a file system's error `e` as an OutputError naming `path`
+    once; re-raises other errors."""
+    if (isinstance(e, OSError) and not isinstance(e, errors.OutputError) or
+        _is_op_error(e)):
+      raise errors.OutputError(
+          f"{self.path}: cannot {doing}: "
+          f"{errors.reason(e, (self.path, self.temp_path))}") from None
+    raise e
+
+  def write(self, data: Union[str, bytes]):
+    try:
+      self.file.write(data)
+    except BaseException as e:
+      self._raise("write", e)
+
+  def commit(self) -> int:
+    """Flushes, renames to the final name; returns the file size in bytes."""
+    try:
+      self.file.close()
+      self.file = None
+      if self._local:
+        os.replace(self.temp_path, self.path)
+        return os.path.getsize(self.path)
+      tf.io.gfile.rename(self.temp_path, self.path, overwrite=True)
+      return tf.io.gfile.stat(self.path).length
+    except BaseException as e:
+      self.abort()
+      self._raise("finish", e)
+
+  def abort(self):
+    """Closes and deletes the temporary file (best effort)."""
+    if self.file is not None:
+      try:
+        self.file.close()
+      except Exception:  # pylint: disable=broad-except
+        pass  # OSError, or an OpError of a remote file system
+      self.file = None
+    if self._local:
+      try:
+        os.remove(self.temp_path)
+      except OSError:
+        pass
+    else:
+      remove_if_exists(self.temp_path)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str, mode: str = "wb"):
+  """`with atomic_file(path) as f: f.write(...)`: an AtomicFile committed
+  when the block ends, aborted if it raises (a file system's error as an
+  `errors.OutputError` naming `path`)."""
+  out = AtomicFile(path, mode)
   try:
-    with tf.io.gfile.GFile(tmp, "w") as f:
-      f.write(text)
-    tf.io.gfile.rename(tmp, path, overwrite=True)
-  except BaseException:
-    remove_if_exists(tmp)
-    raise
+    yield out
+  except BaseException as e:
+    out.abort()
+    out._raise("write", e)  # pylint: disable=protected-access
+  out.commit()
+
+
+def write_atomic(path: str, data: Union[str, bytes]):
+  """Writes `data` (text as UTF-8, or bytes) under a temporary name next to
+  `path`, then renames it over `path`: a reader sees the old file or the new
+  one, never a part. A failed write is `errors.OutputError` naming `path`;
+  it leaves `path` as it was and no temporary file."""
+  with atomic_file(path, "wb" if isinstance(data, bytes) else "w") as f:
+    f.write(data)
 
 
 def write_json(path: str, value, indent: Optional[int] = 2,
                sort_keys: bool = True, ensure_ascii: bool = True):
   """`value` as JSON (indented, keys sorted unless told otherwise; non-ASCII
   characters escaped, or written as UTF-8 with ensure_ascii=False) and a
-  newline, written atomically."""
+  newline, written atomically (`write_atomic`)."""
   write_atomic(path, json.dumps(value, indent=indent, sort_keys=sort_keys,
                                 ensure_ascii=ensure_ascii) + "\n")
 
@@ -110,17 +211,13 @@ def read_bytes(path: str, error: Type[Exception], what: str = "file",
 
   `hint`, if given, ends the message after "; " (what to do about it).
   """
-  tf = _tf()
   try:
     with tf.io.gfile.GFile(path, "rb") as f:
       return f.read()
   except tf.errors.NotFoundError:
     message = f"{path}: {what} not found"
   except (tf.errors.OpError, OSError) as e:
-    reason = errors.reason(e)
-    if reason.startswith(path):  # TensorFlow's "PATH; Is a directory"
-      reason = reason[len(path):].lstrip(";: ") or reason
-    message = f"{path}: cannot read {what} ({reason})"
+    message = f"{path}: cannot read {what} ({errors.reason(e, path)})"
   raise error(_hinted(message, hint)) from None
 
 

@@ -17,16 +17,26 @@ from biom_tf.configs import ConfigError
 from biom_tf.configs import get_preset
 
 
-def flag_values_with(recipe_flags: Dict[str, object], flag_values,
-                     names: Iterable[str]) -> Dict[str, object]:
+def flag_values_with(recipe_flags: Mapping[str, object], flag_values,
+                     names: Iterable[str],
+                     recipe_names: Optional[Iterable[str]] = None,
+                     defaults: Optional[Mapping[str, object]] = None
+                     ) -> Dict[str, object]:
   """{name: the flag's value, or the recipe's where the flag was not given}.
 
   The one way both tools merge a recipe (`Recipe.flags()` here, or a
   fine-tuning `tasks.recipes.Recipe.flags()`) into their absl `flag_values`;
-  the flags themselves are left as parsed.
+  the flags themselves are left as parsed. `recipe_names`: the recipe values
+  the tool takes (None: all of them); `defaults`: the tool's values where
+  neither the command line nor the recipe gives one (e.g. ALBERT's).
   """
-  return {name: recipe_flags[name]
-          if name in recipe_flags and not flag_values[name].present
+  if recipe_names is not None:
+    recipe_names = set(recipe_names)
+    recipe_flags = {name: value for name, value in recipe_flags.items()
+                    if name in recipe_names}
+  given = {**(defaults or {}), **recipe_flags}
+  return {name: given[name]
+          if name in given and not flag_values[name].present
           else flag_values[name].value for name in names}
 
 

@@ -8,6 +8,7 @@ import biom_tf  # noqa: F401
 import pytest
 import tensorflow as tf
 
+from biom_tf import errors
 from biom_tf import fileio
 from tests.conftest import REPO_ROOT
 
@@ -55,6 +56,26 @@ def test_a_pattern_without_files_is_one_line_in_the_callers_error(
   assert str(error.value) == message.format(t=tree)
 
 
+def test_no_pattern_names_the_callers_flag():
+  with pytest.raises(_Error, match="^--input_file: expected one or more "
+                     "paths or globs, got none$"):
+    fileio.expand_patterns(" , ", _Error, name="--input_file")
+
+
+def test_one_thread_pool_for_all_patterns(tree, monkeypatch):
+  pools = []
+  real = fileio.concurrent.futures.ThreadPoolExecutor
+
+  def counted(*args, **kwargs):
+    pools.append(args)
+    return real(*args, **kwargs)
+  monkeypatch.setattr(fileio.concurrent.futures, "ThreadPoolExecutor",
+                      counted)
+  t = str(tree)
+  assert len(fileio.expand_patterns(f"{t}/a.txt,{t}/b.txt,{t}/*.gz")) == 3
+  assert len(pools) == 1
+
+
 def test_write_json_formats_and_leaves_no_temporary_file(tmp_path):
   path = str(tmp_path / "x.json")
   value = {"b": [1, 2], "a": {"d": None, "c": "é"}}
@@ -73,13 +94,58 @@ def test_write_json_formats_and_leaves_no_temporary_file(tmp_path):
 
 def test_a_failed_atomic_write_keeps_the_old_state(tmp_path):
   # The rename over a directory fails: nothing is replaced, no temporary
-  # file is left behind.
+  # file is left behind; one line naming the file (once), an OSError too.
   (tmp_path / "taken").mkdir()
   (tmp_path / "taken" / "inside").write_text("kept")
-  with pytest.raises(tf.errors.OpError):
-    fileio.write_json(str(tmp_path / "taken"), {"a": 1})
+  path = str(tmp_path / "taken")
+  with pytest.raises(OSError) as error:
+    fileio.write_json(path, {"a": 1})
+  assert type(error.value) is errors.OutputError
+  assert str(error.value) == f"{path}: cannot finish: Is a directory"
   assert sorted(os.listdir(tmp_path)) == ["taken"]
   assert os.listdir(tmp_path / "taken") == ["inside"]
+
+
+def test_a_failed_write_names_the_file_once_not_its_temporary(tmp_path):
+  path = str(tmp_path / "gone" / "d.manifest.json")
+  with pytest.raises(errors.OutputError) as error:
+    fileio.write_json(path, {"a": 1})
+  assert str(error.value) == f"{path}: cannot write: No such file or directory"
+  # TensorFlow's messages start with the path they failed on (here the
+  # temporary): the reason is what follows it.
+  e = tf.errors.NotFoundError(None, None, f"{path}.incomplete; No such file")
+  assert errors.reason(e, (path, path + fileio.INCOMPLETE_SUFFIX)) == (
+      "No such file")
+  assert errors.reason(e, path) == ".incomplete; No such file"
+  assert errors.reason(e) == f"{path}.incomplete; No such file"
+
+
+def test_a_killed_writes_temporary_is_overwritten_by_the_next(where):
+  # A run killed while writing leaves `<path>.incomplete`; the next write
+  # of the path reuses that name: nothing is left behind.
+  path = f"{where}/x.json"
+  _put(where, "x.json" + fileio.INCOMPLETE_SUFFIX, b'{"half": ')
+  fileio.write_json(path, {"a": 1})
+  assert tf.io.gfile.listdir(where) == ["x.json"]
+  assert fileio.read_json(path) == {"a": 1}
+
+
+def test_write_atomic_writes_text_or_bytes(where):
+  path = f"{where}/chart"
+  fileio.write_atomic(path, b"\x89PNG\r\n\x1a\n\x00\xff")
+  assert fileio.read_bytes(path, _Error) == b"\x89PNG\r\n\x1a\n\x00\xff"
+  fileio.write_atomic(path, "é\n")
+  assert fileio.read_bytes(path, _Error) == b"\xc3\xa9\n"
+  assert tf.io.gfile.listdir(where) == ["chart"]
+
+
+def test_an_atomic_file_block_that_raises_leaves_nothing(where):
+  path = f"{where}/shard"
+  with pytest.raises(KeyError):
+    with fileio.atomic_file(path) as f:
+      f.write(b"part")
+      raise KeyError("the caller's error, as it is")
+  assert tf.io.gfile.listdir(where) == []
 
 
 @pytest.mark.parametrize("text", [None, "", "[1, 2]", "{not json", "\xff"])

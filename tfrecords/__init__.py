@@ -15,7 +15,6 @@ blocks.py     how documents are cut into shards and blocks (both runners)
 pipeline.py   worker processes, resuming, the manifest, progress: the
               create_pretraining_data entry point
 beam.py       the same work as an Apache Beam pipeline (the `beam` extra)
-lazy_tf.py    TensorFlow imported at first use (text-only workers skip it)
 
 `tfrecords` imports `biom_tf` (tokenizers, the record schema); `biom_tf`
 never imports `tfrecords`.

@@ -21,8 +21,7 @@ from typing import Iterator, List, Sequence, Union
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from biom_tf import errors
 from biom_tf import fileio
-
-from tfrecords.lazy_tf import tf
+from biom_tf.lazy_tf import tf
 
 INVALID_UTF8_MODES = ("fail", "skip")
 # How many bad-line locations the manifest lists (all are counted).

@@ -313,7 +313,8 @@ def output_paths(output_file: str, num_output_shards: int) -> List[str]:
 
 
 def manifest_path(output_file: str) -> str:
-  return output_file.split(",")[0].strip() + features.MANIFEST_SUFFIX
+  """The manifest: beside the first of the comma-separated output files."""
+  return fileio.split_patterns(output_file)[0] + features.MANIFEST_SUFFIX
 
 
 def manifest_config(options: DataOptions, vocab_file, spm_model_file,

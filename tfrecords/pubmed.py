@@ -45,17 +45,18 @@ from typing import Dict, List, Sequence, Union
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import numpy as np
 
+from biom_tf import errors
 from biom_tf import fileio
+from biom_tf.lazy_tf import tf
 from tfrecords import corpus
 from tfrecords import sentences
 from tfrecords import writer
-from tfrecords.lazy_tf import tf
 from tfrecords.progress import ProgressLine
 
 PARTS_DIR = ".pubmed_parts"
 PARTS_FORMAT = "biom_tf.pubmed_parts.v1"
 # Modules the fork server imports before it forks workers: not TensorFlow
-# (tfrecords.lazy_tf), which parsing and local files do not need, so the
+# (biom_tf.lazy_tf), which parsing and local files do not need, so the
 # workers start in a fraction of a second.
 _WORKER_PRELOAD = ["tfrecords.pubmed"]
 
@@ -133,8 +134,10 @@ def iter_records(path: str):
     line, _ = e.position
     raise corpus.CorpusError(
         f"{path}:{line}: not valid PubMed XML: {e}") from None
-  except (OSError, EOFError, zlib.error) as e:
-    raise corpus.CorpusError(f"{path}: cannot read: {e}") from None
+  except (OSError, EOFError, zlib.error, tf.errors.OpError) as e:
+    # (TensorFlow is imported here only if a read failed: gs:// files.)
+    raise corpus.CorpusError(
+        f"{path}: cannot read: {errors.reason(e, path)}") from None
   finally:
     f.close()
 
@@ -178,7 +181,7 @@ def parse_file(path: str, parts_dir: str, size: int) -> dict:
   text_path, index_path = _part_paths(parts_dir, path)
   pmids, versions, has_doc, seqs, deletes = [], [], [], [], []
   counts = collections.Counter()
-  with writer.atomic_file(text_path) as out:
+  with fileio.atomic_file(text_path) as out:
     for seq, (kind, pmid, version, lines) in enumerate(iter_records(path)):
       if kind == "delete":
         deletes.append([pmid, seq])
@@ -194,7 +197,7 @@ def parse_file(path: str, parts_dir: str, size: int) -> dict:
            "source_bytes": size, "articles": counts["articles"],
            "pmids": pmids, "versions": versions, "has_document": has_doc,
            "seqs": seqs, "deletes": deletes}
-  with writer.atomic_file(index_path, "w") as f:
+  with fileio.atomic_file(index_path, "w") as f:
     f.write(json.dumps(index, separators=(",", ":")))
   return index
 
@@ -265,7 +268,7 @@ def write_shard(text_path: str, out_path: str, keep: np.ndarray,
   """Copies the kept documents of one parsed file to its shard."""
   written = collections.Counter()
   keep = keep.tolist()
-  with writer.atomic_file(out_path) as out:
+  with fileio.atomic_file(out_path) as out:
     sink = (gzip.GzipFile(fileobj=out.file, mode="wb", mtime=0)
             if gzip_output else out)
     document, number = [], 0
@@ -326,8 +329,8 @@ class _Progress:
 
 class _Workers:
   """Runs tasks here (one worker) or in a process pool, started at first
-  use and shared by both phases. Workers start from a fork server that has
-  imported TensorFlow once."""
+  use and shared by both phases. Workers fork from a fork server that has
+  imported `_WORKER_PRELOAD` (the parser, not TensorFlow) once."""
 
   def __init__(self, num_workers):
     self.num_workers = num_workers
@@ -386,8 +389,9 @@ def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
   try:
     tf.io.gfile.makedirs(parts_dir)
   except tf.errors.OpError as e:
-    raise writer.OutputError(f"{output_dir}: cannot create: {e.message}"
-                             ) from None
+    raise writer.OutputError(
+        f"{output_dir}: cannot create: {errors.reason(e, parts_dir)}"
+    ) from None
   stats = PubmedStats(files=len(paths))
 
   # Phase 1: parse what no earlier run parsed. The indexes of earlier
@@ -399,17 +403,16 @@ def convert_pubmed_xml(input_patterns: Union[str, Sequence[str]],
   report = _Progress(progress, progress_interval, [sizes[i] for i in todo])
   workers = _Workers(min(num_workers, len(paths)))
   try:
-    return _convert(paths, sizes, indexes, parts_dir, output_dir, gzip_output,
-                    stats, report, workers, progress)
+    return _convert(paths, sizes, indexes, todo, parts_dir, output_dir,
+                    gzip_output, stats, report, workers, progress)
   finally:
     workers.close()
 
 
-def _convert(paths, sizes, indexes, parts_dir, output_dir, gzip_output, stats,
-             report, workers, progress):
-  """The two phases of `convert_pubmed_xml`; `indexes[i]` is None where
-  file i is to be parsed."""
-  todo = [i for i, index in enumerate(indexes) if index is None]
+def _convert(paths, sizes, indexes, todo, parts_dir, output_dir, gzip_output,
+             stats, report, workers, progress):
+  """The two phases of `convert_pubmed_xml`; `todo`: the files i to be
+  parsed (`indexes[i]` is None)."""
   if workers.num_workers == 1 or len(todo) <= 1:
     for i in todo:
       done = _parse_task(paths[i], parts_dir, sizes[i])

@@ -29,6 +29,7 @@ from tensorflow_text.tools.wordpiece_vocab import (
     wordpiece_tokenizer_learner_lib as wordpiece_learner)
 from tensorflow_text.python.ops import bert_tokenizer
 
+from biom_tf import fileio
 from biom_tf import tokenization
 from tfrecords import corpus
 from tfrecords import writer
@@ -188,5 +189,5 @@ def _write_text(path, text):
 
 def _write_bytes(path, data):
   writer.make_parent_dirs(path)
-  with writer.atomic_file(path) as f:
+  with fileio.atomic_file(path) as f:
     f.write(data)

@@ -5,16 +5,16 @@
     this, so that the process writing a shard only appends bytes: TFRecord
     files concatenate, and so do gzip members (TensorFlow's GZIP reader reads
     a multi-member file through).
-  * A shard is written under a temporary name (`<shard>.incomplete`) and
-    renamed to its final name when its last block is written, so a crash
-    never leaves a final-named, half-written shard.
+  * A shard is written under a temporary name (`<shard>.incomplete`:
+    `biom_tf.fileio.AtomicFile`) and renamed to its final name when its last
+    block is written, so a crash never leaves a final-named, half-written
+    shard.
   * The manifest (`<output>.manifest.json`) records the flags, the vocabulary
     hash, the inputs and, per shard, its record count and size. It is
     rewritten (atomically: `biom_tf.fileio`) after every completed shard, so
     a rerun with the same flags and inputs can tell which shards are done
     and redo only the others.
 """
-import contextlib
 import gzip
 import itertools
 import os
@@ -23,21 +23,21 @@ from typing import Optional
 import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from biom_tf import errors
 from biom_tf import fileio
+from biom_tf.lazy_tf import tf
 import numpy as np
-
-from tfrecords.lazy_tf import tf
 
 # TensorFlow's own GZIP TFRecord writer uses zlib's default level.
 GZIP_LEVEL = 6
 _scratch_names = itertools.count()
 
 
-class OutputError(ValueError):
-  """An output path that cannot be written; the message names it."""
+# An output path that cannot be written; the message names it (one class for
+# data creation and `biom_tf.fileio`'s atomic writes).
+OutputError = errors.OutputError
 
 
 def _cannot(path: str, doing: str, e: BaseException) -> OutputError:
-  return OutputError(f"{path}: cannot {doing}: {errors.reason(e)}")
+  return OutputError(f"{path}: cannot {doing}: {errors.reason(e, path)}")
 
 
 def tfrecord_bytes(data: bytes, offsets: np.ndarray,
@@ -65,104 +65,12 @@ def tfrecord_bytes(data: bytes, offsets: np.ndarray,
   return framed
 
 
-class AtomicFile:
-  """A file written under a temporary name (`<path>.incomplete`) and renamed
-  to `path` by `commit()`, so `path` is complete or absent; `abort()` (or
-  leaving an `atomic_file` block by an exception) deletes the temporary.
-  Errors are OutputError naming `path`. Local paths use Python's own files
-  (no TensorFlow needed); others (`gs://`, `ram://`, ...) tf.io.gfile."""
-
-  def __init__(self, path: str, mode: str = "wb"):
-    self.path = path
-    self.temp_path = path + fileio.INCOMPLETE_SUFFIX
-    self._local = "://" not in path
-    if self._local:
-      try:
-        self.file = open(self.temp_path, mode,  # pylint: disable=consider-using-with
-                         **({} if "b" in mode else {"encoding": "utf-8"}))
-      except OSError as e:
-        raise _cannot(path, "write", e) from None
-      return
-    try:
-      self.file = tf.io.gfile.GFile(self.temp_path, mode)
-      # GFile creates the file at the first write: create it now, so an
-      # empty output exists and an unwritable path fails here.
-      self.file.write(b"" if "b" in mode else "")
-    except tf.errors.OpError as e:
-      raise _cannot(path, "write", e) from None
-
-  def write(self, data):
-    try:
-      self.file.write(data)
-    except OSError as e:
-      raise _cannot(self.path, "write", e) from None
-    except tf.errors.OpError as e:
-      raise _cannot(self.path, "write", e) from None
-
-  def commit(self) -> int:
-    """Flushes, renames to the final name; returns the file size in bytes."""
-    if self._local:
-      try:
-        self.file.close()
-        self.file = None
-        os.replace(self.temp_path, self.path)
-        return os.path.getsize(self.path)
-      except OSError as e:
-        raise _cannot(self.path, "finish", e) from None
-    try:
-      self.file.close()
-      self.file = None
-      tf.io.gfile.rename(self.temp_path, self.path, overwrite=True)
-      return tf.io.gfile.stat(self.path).length
-    except tf.errors.OpError as e:
-      raise _cannot(self.path, "finish", e) from None
-
-  def abort(self):
-    """Closes and deletes the temporary file (best effort)."""
-    if self.file is not None:
-      try:
-        self.file.close()
-      except OSError:
-        pass
-      except tf.errors.OpError:
-        pass
-      self.file = None
-    if self._local:
-      try:
-        os.remove(self.temp_path)
-      except OSError:
-        pass
-    else:
-      fileio.remove_if_exists(self.temp_path)
-
-
-@contextlib.contextmanager
-def atomic_file(path: str, mode: str = "wb"):
-  """`with atomic_file(path) as f: f.write(...)`: an AtomicFile committed
-  when the block ends, aborted if it raises."""
-  out = AtomicFile(path, mode)
-  try:
-    yield out
-  except BaseException as e:
-    out.abort()
-    if isinstance(e, OSError) or _is_op_error(e):
-      raise _cannot(path, "write", e) from None
-    raise
-  out.commit()
-
-
-def _is_op_error(e) -> bool:
-  """A TensorFlow OpError, without importing TensorFlow for others."""
-  return (type(e).__module__.startswith("tensorflow") and
-          isinstance(e, tf.errors.OpError))
-
-
 class ShardWriter:
   """A shard file written under a temporary name, renamed by `close()`."""
 
   def __init__(self, path: str):
     self.path = path
-    self._file = AtomicFile(path)
+    self._file = fileio.AtomicFile(path)
     self.temp_path = self._file.temp_path
     self.records = 0
 
@@ -182,11 +90,9 @@ class ShardWriter:
 
 def write_manifest(path: str, manifest: dict):
   """Writes `manifest` atomically, in the one format of both runners (the
-  local and the Beam runner write the same bytes)."""
-  try:
-    fileio.write_json(path, manifest, indent=1, sort_keys=False)
-  except tf.errors.OpError as e:
-    raise _cannot(path, "write", e) from None
+  local and the Beam runner write the same bytes); a failure is an
+  OutputError naming `path`."""
+  fileio.write_json(path, manifest, indent=1, sort_keys=False)
 
 
 def file_size_or_none(path: str) -> Optional[int]:

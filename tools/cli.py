@@ -1,13 +1,14 @@
 """What the tools do alike, written once: run `main` as the program
 (`run`), print a library error as one line (`error`), list the files written
 and the counts (`done`), find the model config of the fine-tuning tools
-(`model_config`). Flags become settings through `biom_tf.recipes`
+(`model_config`, from the family `model_family` names), check the flags
+every tool requires (`require`, `seeds`, `no_arguments`). Flags become settings through `biom_tf.recipes`
 (`flag_values_with`, `settings_from`).
 
 Not a tool itself (no py_binary in tools/BUILD).
 """
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Callable, List, Mapping, Optional, Sequence, Type
 
 from absl import app
 from absl import flags
@@ -32,6 +33,43 @@ def done(outputs: Sequence[str], summary: str) -> int:
     print(path)
   print(summary)
   return 0
+
+
+def model_family(model_family: Optional[str],
+                 albert_config_file: Optional[str],
+                 default: Optional[str] = "bert") -> Optional[str]:
+  """--model_family, else albert with --albert_config_file, else `default`
+  (the originals' rule: their ALBERT scripts take --albert_config_file)."""
+  return model_family or ("albert" if albert_config_file else default)
+
+
+def require(values: Mapping[str, object], names: Sequence[str],
+            error_class: Type[ValueError]) -> None:
+  """Raises `error_class("--NAME is required")` for the first of `names`
+  without a value in `values` ({flag: value})."""
+  for name in names:
+    if not values[name]:
+      raise error_class(f"--{name} is required")
+
+
+def seeds(values: Sequence[object], error_class: Type[ValueError]) -> List[int]:
+  """--seeds as integers; else `error_class("--seeds=...: expected
+  integers")`."""
+  try:
+    return [int(s) for s in values]
+  except ValueError:
+    raise error_class(f"--seeds={','.join(str(s) for s in values)}: "
+                      "expected integers") from None
+
+
+def no_arguments(tool: str, argv: Sequence[str]) -> Optional[int]:
+  """2 (after one `<tool>: error: unexpected arguments [...]` line) when
+  `argv` holds more than the program name, else None."""
+  if len(argv) > 1:
+    print(f"{tool}: error: unexpected arguments {list(argv[1:])}",
+          file=sys.stderr)
+    return 2
+  return None
 
 
 def model_config(config_file: Optional[str], init_checkpoint: Optional[str],

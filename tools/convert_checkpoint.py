@@ -73,13 +73,14 @@ def main(argv):
   except (ValueError, OSError, tf.errors.OpError) as e:
     # Every library error is a ValueError subclass; file systems (local,
     # gs://) raise OSError or tf.errors.OpError.
-    sys.exit(cli.error("convert_checkpoint", e))
+    return cli.error("convert_checkpoint", e)
   except KeyboardInterrupt as e:
     signum = getattr(e, "signum", signal.SIGINT)
     print(f"convert_checkpoint: interrupted ({signal.Signals(signum).name}); "
           f"nothing was written at {FLAGS.output}", file=sys.stderr)
-    sys.exit(128 + signum)
+    return 128 + signum
   print(path)
+  return 0
 
 
 def run():

@@ -43,6 +43,7 @@ import biom_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from absl import flags
 
 from biom_tf import configs
+from biom_tf import errors
 from biom_tf import recipes
 from tfrecords import pipeline
 from tools import cli
@@ -154,7 +155,7 @@ def _run_beam(options, pipeline_args):
   try:
     from tfrecords import beam as beam_data  # pylint: disable=g-import-not-at-top
   except ImportError:
-    raise pipeline.DataError(
+    raise errors.DataError(
         f"--runner={FLAGS.runner} needs Apache Beam: pip install -e "
         "'.[beam]' (or biom_tf[beam])") from None
   if FLAGS.num_workers != 1:

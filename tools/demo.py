@@ -19,12 +19,14 @@ TensorFlow's and absl's INFO lines (`--verbosity=0` shows them; see
 --output_dir to start over).
 """
 import glob
+import io
 import json
 import os
 import time
 
 from absl import flags
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+from biom_tf import fileio
 
 from tools import cli
 
@@ -65,37 +67,28 @@ def plot_losses(metrics_file: str, png_path: str) -> str:
   right.set_ylabel("training accuracy")
   right.legend()
   figure.tight_layout()
-  tmp = png_path + ".tmp.png"
-  figure.savefig(tmp, dpi=100)
-  os.replace(tmp, png_path)
+  png = io.BytesIO()
+  figure.savefig(png, format="png", dpi=100)
+  pyplot.close(figure)
+  fileio.write_atomic(png_path, png.getvalue())
   return png_path
 
 
 def _export(model, config, vocab_file, export_dir):
-  """TF1 checkpoint always; SavedModel and Hugging Face where available."""
-  from biom_tf import checkpoints  # pylint: disable=g-import-not-at-top
-  from biom_tf.checkpoints import layout  # pylint: disable=g-import-not-at-top
-  written = {}
-  tf1_dir = os.path.join(export_dir, "tf1")
-  prefix, config_name = layout.TF1_NAMES[config.family]
-  checkpoints.save_tf1_checkpoint(model, os.path.join(tf1_dir, prefix), config)
-  config.to_json_file(os.path.join(tf1_dir, config_name))
-  with open(vocab_file) as src, open(os.path.join(tf1_dir, "vocab.txt"), "w") as dst:
-    dst.write(src.read())
-  written["TF1 checkpoint (google-research/bert names)"] = tf1_dir
-  try:
-    from biom_tf.checkpoints import convert  # pylint: disable=g-import-not-at-top
-  except ImportError as e:
-    print(f"note: biom_tf.checkpoints.convert is not available ({e}); "
-          "SavedModel and Hugging Face exports skipped")
-    return written
+  """TF1 checkpoint always; SavedModel and Hugging Face where available.
+
+  An export already there (a run again) is kept, as it is.
+  """
   from biom_tf import tokenization  # pylint: disable=g-import-not-at-top
+  from biom_tf.checkpoints import convert  # pylint: disable=g-import-not-at-top
+  written = {}
   # The casing comes with the vocabulary (learned lower-cased above).
   do_lower_case = tokenization.infer_do_lower_case(vocab_file=vocab_file)
   loaded = convert.LoadedModel(model=model, config=config,
                                vocab_file=vocab_file,
                                do_lower_case=do_lower_case is not False)
-  for fmt, what in (("savedmodel", "SavedModel (TF Hub BERT signatures)"),
+  for fmt, what in (("tf1", "TF1 checkpoint (google-research/bert names)"),
+                    ("savedmodel", "SavedModel (TF Hub BERT signatures)"),
                     ("hf", "Hugging Face directory")):
     out = os.path.join(export_dir, fmt)
     if os.path.exists(out):

@@ -72,25 +72,18 @@ flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step.")
 
 
 def settings_from_flags() -> blurb.BlurbSettings:
-  for name in ("data_dir", "output_dir"):
-    if not FLAGS[name].value:
-      raise blurb.BlurbError(f"--{name} is required")
-  try:
-    seeds = [int(s) for s in FLAGS.seeds]
-  except ValueError:
-    raise blurb.BlurbError(f"--seeds={','.join(FLAGS.seeds)}: expected "
-                           "integers") from None
+  values = FLAGS.flag_values_dict()
+  cli.require(values, ("data_dir", "output_dir"), blurb.BlurbError)
+  seeds = cli.seeds(FLAGS.seeds, blurb.BlurbError)
   config = cli.model_config(FLAGS.config_file, FLAGS.init_checkpoint,
                             FLAGS.model_family)
   # The vocabulary and casing as fine-tuning finds them: the flags, else the
   # files next to --init_checkpoint, checked against each other.
-  tokenizer = finetune.resolve_tokenizer(finetune.FinetuneSettings(
-      task="ner", data_dir=FLAGS.data_dir, output_dir=FLAGS.output_dir,
-      config=config, vocab_file=FLAGS.vocab_file,
-      spm_model_file=FLAGS.spm_model_file, do_lower_case=FLAGS.do_lower_case,
-      init_checkpoint=FLAGS.init_checkpoint))
+  # (Only its tokenizer fields are read.)
+  tokenizer = finetune.resolve_tokenizer(recipes.settings_from(
+      finetune.FinetuneSettings, values, task="ner", config=config))
   return recipes.settings_from(
-      blurb.BlurbSettings, FLAGS.flag_values_dict(),
+      blurb.BlurbSettings, values,
       renamed={"save_model": "save_models"},
       config=config, seeds=seeds, vocab_file=tokenizer.vocab_file,
       spm_model_file=tokenizer.spm_model_file,
@@ -98,10 +91,9 @@ def settings_from_flags() -> blurb.BlurbSettings:
 
 
 def main(argv) -> int:
-  if len(argv) > 1:
-    print(f"run_blurb: error: unexpected arguments {argv[1:]}",
-          file=sys.stderr)
-    return 2
+  status = cli.no_arguments("run_blurb", argv)
+  if status is not None:
+    return status
   try:
     settings = settings_from_flags()
     table = blurb.run_blurb(settings,

@@ -23,7 +23,6 @@ ncbi-nlp/bluebert flags are accepted with their meaning (`--task_name`,
 `--master`, `--num_tpu_cores`, `--predict_batch_size`, ...).
 """
 import os
-import sys
 
 from absl import flags
 import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
@@ -180,16 +179,11 @@ def _config_file():
   return given[0][1] if given else None
 
 
-def _model_family() -> str:
-  if FLAGS.model_family:
-    return FLAGS.model_family
-  return "albert" if FLAGS.albert_config_file else "bert"
-
-
 def _model_config() -> configs.ModelConfig:
   """--config_file, else the config that comes with --init_checkpoint."""
   return cli.model_config(_config_file(), FLAGS.init_checkpoint,
-                          _model_family())
+                          cli.model_family(FLAGS.model_family,
+                                           FLAGS.albert_config_file))
 
 
 def _phases():
@@ -230,23 +224,17 @@ def settings_from_flags() -> finetune.FinetuneSettings:
   if not task:
     raise finetune.FinetuneError("--task is required (or the originals' "
                                  "--task_name)")
-  for name in ("data_dir", "output_dir"):
-    if not FLAGS[name].value:
-      raise finetune.FinetuneError(f"--{name} is required")
+  cli.require(FLAGS.flag_values_dict(), ("data_dir", "output_dir"),
+              finetune.FinetuneError)
   recipe_values = {}
   if FLAGS.recipe:
     recipe = recipes.get_recipe(FLAGS.recipe, task)
-    recipe_values = {name: value for name, value in recipe.flags().items()
-                     if name in _RECIPE_FLAGS}
+    recipe_values = recipe.flags()
     print(f"recipe {recipe.name} ({recipe.source})", flush=True)
   config = _model_config()
-  values = pretraining_recipes.flag_values_with(recipe_values, FLAGS,
-                                                list(FLAGS))
-  try:
-    seeds = [int(s) for s in values["seeds"]]
-  except ValueError:
-    raise finetune.FinetuneError(
-        f"--seeds={','.join(FLAGS.seeds)}: expected integers") from None
+  values = pretraining_recipes.flag_values_with(
+      recipe_values, FLAGS, list(FLAGS), recipe_names=_RECIPE_FLAGS)
+  seeds = cli.seeds(values["seeds"], finetune.FinetuneError)
   do_train, do_eval, do_predict = _phases()
   eval_batch_size = FLAGS.eval_batch_size
   if FLAGS.predict_batch_size and not FLAGS["eval_batch_size"].present:
@@ -284,10 +272,9 @@ def summary_lines(results) -> list:
 
 
 def main(argv):
-  if len(argv) > 1:
-    print(f"run_finetuning: error: unexpected arguments {argv[1:]}",
-          file=sys.stderr)
-    return 2
+  status = cli.no_arguments("run_finetuning", argv)
+  if status is not None:
+    return status
   try:
     settings = finetune.resolve_tokenizer(settings_from_flags())
     print(f"vocabulary {settings.vocab_file or settings.spm_model_file}, "

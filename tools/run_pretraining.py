@@ -138,8 +138,8 @@ ALBERT_DEFAULTS = dict(max_seq_length=512, max_predictions_per_seq=20,
 def _family(values) -> Optional[str]:
   """--model_family, else albert with --albert_config_file, else the
   --preset's family; None when none of them says."""
-  family = values["model_family"] or ("albert" if values["albert_config_file"]
-                                      else None)
+  family = cli.model_family(values["model_family"],
+                           values["albert_config_file"], default=None)
   if family is None and values["preset"] in configs.PRESETS:
     family = configs.get_preset(values["preset"]).config.family
   return family
@@ -152,13 +152,13 @@ def flag_values() -> Dict[str, object]:
   if FLAGS.recipe:
     recipe = recipes.get_recipe(FLAGS.recipe)
     print(recipe.describe(), flush=True)
-    recipe_values = {name: value for name, value in recipe.flags().items()
-                     if name in _RECIPE_FLAGS}
+    recipe_values = recipe.flags()
   family = _family(recipes.flag_values_with(
-      recipe_values, FLAGS, ("model_family", "albert_config_file", "preset")))
-  defaults = ALBERT_DEFAULTS if family == "albert" else {}
-  return recipes.flag_values_with({**defaults, **recipe_values}, FLAGS,
-                                  list(FLAGS))
+      recipe_values, FLAGS, ("model_family", "albert_config_file", "preset"),
+      recipe_names=_RECIPE_FLAGS))
+  return recipes.flag_values_with(
+      recipe_values, FLAGS, list(FLAGS), recipe_names=_RECIPE_FLAGS,
+      defaults=ALBERT_DEFAULTS if family == "albert" else None)
 
 
 def _tpu_address():
@@ -181,8 +181,8 @@ def _sigterm_as_interrupt(signum, frame):
 
 
 def _model_config(values) -> configs.ModelConfig:
-  family = values["model_family"] or ("albert" if values["albert_config_file"]
-                                      else "bert")
+  family = cli.model_family(values["model_family"],
+                           values["albert_config_file"])
   path = values["albert_config_file"] or values["bert_config_file"]
   if path:
     return configs.ModelConfig.from_json_file(path, family)

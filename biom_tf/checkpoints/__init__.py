@@ -11,14 +11,13 @@
 
 Everything above `checkpoints` (training, tools) reaches a format through
 these modules; `biom_tf.models` imports nothing from here.
-Every reader goes through `integrity` (`open_reader`, `read_checked`,
+Every reader goes through `integrity` (`open_reader`,
 `check_readable`): a truncated or bit-flipped file is one
 `CheckpointError` line, `PREFIX: damaged checkpoint (WHAT)`.
 """
 from biom_tf.checkpoints.integrity import CheckpointError
 from biom_tf.checkpoints.integrity import check_readable
 from biom_tf.checkpoints.integrity import open_reader
-from biom_tf.checkpoints.integrity import read_checked
 from biom_tf.checkpoints.tables import Entry
 from biom_tf.checkpoints.tables import table_for
 from biom_tf.checkpoints.tf1 import LoadReport

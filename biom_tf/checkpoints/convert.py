@@ -101,7 +101,7 @@ def load(model_family: str, input: str, input_format: str,  # pylint: disable=re
                       f"{INPUT_FORMATS}")
   if not tf.io.gfile.exists(input) and not tf.io.gfile.exists(input + ".index"):
     raise ExportError(f"{input}: input not found")
-  directory = input if tf.io.gfile.isdir(input) else os.path.dirname(input)
+  directory = layout.checkpoint_directory(input)
   if input_format == "hf":
     return _load_hf(model_family, input, vocab_file, spm_model_file,
                     do_lower_case)
@@ -139,24 +139,17 @@ def _load_hf(family, directory, vocab_file, spm_model_file, do_lower_case):
 
 
 def _casing(do_lower_case: Optional[bool], vocab_file, spm_model_file,
-            directory: str, meta: Optional[dict] = None) -> bool:
+            directory: str) -> bool:
   """--do_lower_case checked against the checkpoint's casing.
 
-  The evidence is the input's `tokenizer_config.json` (HF) or `biom_model.json`
-  (`meta`), else the vocabulary itself (upper-case pieces: cased); a flag
-  that contradicts it is a one-line error naming both.
+  The evidence is the input's `layout.casing_file` (`biom_model.json` or
+  `tokenizer_config.json`), else the vocabulary itself (upper-case pieces:
+  cased); a flag that contradicts it is a one-line error naming both.
   """
   from biom_tf import tokenization  # pylint: disable=import-outside-toplevel
-  tokenizer_config = None
-  if meta and isinstance(meta.get("do_lower_case"), bool):
-    tokenizer_config = {"do_lower_case": meta["do_lower_case"]}
-  elif directory:
-    path = os.path.join(directory, "tokenizer_config.json")
-    if tf.io.gfile.exists(path):
-      tokenizer_config = path
   return tokenization.resolve_do_lower_case(
       do_lower_case, vocab_file=vocab_file, spm_model_file=spm_model_file,
-      tokenizer_config=tokenizer_config)
+      tokenizer_config=layout.casing_file(directory))
 
 
 def _load_biom(family, input, directory, config_file, vocab_file,  # pylint: disable=redefined-builtin
@@ -167,8 +160,9 @@ def _load_biom(family, input, directory, config_file, vocab_file,  # pylint: dis
   pretrainer (with the optimizer) and the original config file
   (`configs.CONFIG_FILE_NAMES`: `bert_config.json`, `albert_config.json`,
   `electra_config.json`; runs of earlier versions wrote ELECTRA's as
-  `bert_config.json`: both are found). `input` may also be one checkpoint prefix of the run
-  (e.g. `run/ckpt-2000`); a directory gives its latest checkpoint.
+  `bert_config.json`: both are found). `input` may also be one checkpoint
+  prefix of the run (e.g. `run/ckpt-2000`); a directory gives its latest
+  checkpoint.
   """
   path = os.path.join(directory, BIOM_META)
   meta = layout.read_biom_meta(directory)
@@ -201,7 +195,7 @@ def _load_biom(family, input, directory, config_file, vocab_file,  # pylint: dis
   return LoadedModel(model, config, meta.get("head"), meta.get("num_outputs", 0),
                      meta.get("labels", []), vocab_file, spm_model_file,
                      _casing(do_lower_case, vocab_file, spm_model_file,
-                             directory, meta))
+                             directory))
 
 
 # ------------------------------------------------------------------ write

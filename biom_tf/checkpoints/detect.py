@@ -56,14 +56,15 @@ def checkpoint_config(path: str, family: str) -> Optional[ModelConfig]:
   """
   if checkpoint_kind(path) == "huggingface":
     return huggingface.read_hf_config(path, family)[0]
-  directory = path if tf.io.gfile.isdir(path) else (os.path.dirname(path) or
-                                                     ".")
+  directory = layout.checkpoint_directory(path)
   meta = layout.read_biom_meta(directory)
   if meta is not None:
     return ModelConfig.from_dict(meta.get("config", {}), family,
                                  source=os.path.join(directory, BIOM_META))
   config_file = configs.find_config_file(directory)
-  return ModelConfig.from_json_file(config_file, family) if config_file else None
+  if not config_file:
+    return None
+  return ModelConfig.from_json_file(config_file, family)
 
 
 def restore_object(model, prefix: str, family: str, encoder_only: bool = False,
@@ -81,28 +82,41 @@ def restore_object(model, prefix: str, family: str, encoder_only: bool = False,
   # every tensor checked first (TF1 checkpoints are read checked by
   # `load_tf1_checkpoint`).
   integrity.check_readable(prefix)
-  misfit = misfit or (f"does not fit this {family} "
-                      f"{'encoder' if encoder_only else 'model'}")
-  for attribute in ("encoder", "discriminator") if encoder_only else (None,):
-    root = model if attribute is None else tf.train.Checkpoint(
-        **{attribute: model})
-    try:
-      status = tf.train.Checkpoint(model=root).read(prefix)
-      status.assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as e:
-      # AssertionError: objects not in the checkpoint; ValueError: a
-      # tensor's shape differs (the restore stops there).
-      if attribute is not None and isinstance(e, AssertionError):
-        continue  # not under this name: try the next
-      raise CheckpointError(
-          f"{prefix}: {misfit} ({integrity.short_line(e)})") from None
-    status.expect_partial()  # a run's optimizer slots, iterator, step
-    if attribute is None:
-      return f"initialized from checkpoint {prefix}"
-    return f"initialized encoder from checkpoint {prefix} (model/{attribute})"
+  if not encoder_only:
+    _read_root(model, prefix, misfit or f"does not fit this {family} model")
+    return f"initialized from checkpoint {prefix}"
+  misfit = misfit or f"does not fit this {family} encoder"
+  for attribute in ("encoder", "discriminator"):
+    if _read_root(tf.train.Checkpoint(**{attribute: model}), prefix, misfit,
+                  absent_ok=True):
+      return (f"initialized encoder from checkpoint {prefix} "
+              f"(model/{attribute})")
   raise CheckpointError(
       f"{prefix}: no model/encoder or model/discriminator that fits this "
       f"{family} encoder")
+
+
+def _read_root(root, prefix: str, misfit: str, absent_ok: bool = False
+               ) -> bool:
+  """Restores `model=root` from object checkpoint `prefix`; True when done.
+
+  A tensor that does not fit (or, unless `absent_ok`, an object that is not
+  in the checkpoint) is `CheckpointError` `PREFIX: MISFIT (WHAT)`; with
+  `absent_ok`, an object not in the checkpoint returns False.
+  """
+  try:
+    status = tf.train.Checkpoint(model=root).read(prefix)
+    status.assert_existing_objects_matched()
+  except AssertionError as e:  # objects not in the checkpoint
+    if absent_ok:
+      return False
+    raise CheckpointError(
+        f"{prefix}: {misfit} ({integrity.short_line(e)})") from None
+  except (ValueError, tf.errors.OpError) as e:  # ValueError: a shape differs
+    raise CheckpointError(
+        f"{prefix}: {misfit} ({integrity.short_line(e)})") from None
+  status.expect_partial()  # a run's optimizer slots, iterator, step
+  return True
 
 
 def restore_finetuned(model, path: str, config: ModelConfig) -> str:
@@ -115,9 +129,9 @@ def restore_finetuned(model, path: str, config: ModelConfig) -> str:
     huggingface.load_hf_model(model, path, config, require_heads=True)
     return f"loaded fine-tuned model from Hugging Face directory {path}"
   if kind == "tf1":
-    raise CheckpointError(f"{path}: an original TF1 checkpoint, not a "
-                          "fine-tuned model (ours, or a Hugging Face "
-                          "directory)")
+    raise CheckpointError(f"{path}: an original TF1 checkpoint; without "
+                          "do_train, init_checkpoint must be a fine-tuned "
+                          "model (ours, or a Hugging Face directory)")
   prefix = tf1.resolve_checkpoint_path(path)
   restore_object(model, prefix, config.family,
                  misfit=f"not a fine-tuned {config.family} model with this "

@@ -327,7 +327,9 @@ def load_hf_model(model, directory: str, config: ModelConfig,
                   require_heads: bool = True) -> List[str]:
   """Assigns the tensors of an HF directory to `model` (built).
 
-  Every tensor is found and shape-checked before any is assigned. Heads
+  Every tensor is found and shape-checked, and all are converted to our
+  layout, before the first is assigned (`integrity.assign_checked`: peak
+  memory about one extra copy of the weights). Heads
   absent from the directory keep their values when `require_heads` is False
   (an encoder-only `*Model` export). Returns the HF keys the table does not
   name (tied copies excluded).

@@ -11,8 +11,6 @@ such error into one line:
 raised as `CheckpointError` (a `ValueError`, so the tools print it and exit).
 
   * `open_reader(prefix)` opens the index (TensorFlow's checkpoint reader);
-  * `read_checked(prefix, names=None)` reads tensors (all by default) and
-    returns them, `{name: np.ndarray}`;
   * `check_readable(prefix)` reads every tensor once and discards it (one at a
     time, so memory stays at the largest tensor): for loaders that then
     restore through `tf.train.Checkpoint`, which would otherwise fail halfway
@@ -21,7 +19,7 @@ raised as `CheckpointError` (a `ValueError`, so the tools print it and exit).
     loaders' one way of assigning, every shape checked and every tensor read
     before the first assignment.
 """
-from typing import Callable, Dict, Iterable, List, NamedTuple, Optional
+from typing import Callable, List, NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -92,24 +90,6 @@ def open_reader(prefix: str) -> CheckedReader:
   return CheckedReader(prefix, reader)
 
 
-def read_checked(prefix: str, names: Optional[Iterable[str]] = None,
-                 reader: Optional[CheckedReader] = None) -> Dict[str, np.ndarray]:
-  """{name: value} for `names` (default: every tensor) of checkpoint `prefix`.
-
-  Raises `CheckpointError` (`prefix: damaged checkpoint (...)`) for any read
-  error, and for a name the checkpoint does not hold.
-  """
-  reader = reader or open_reader(prefix)
-  if names is None:
-    names = sorted(reader.get_variable_to_shape_map())
-  out = {}
-  for name in names:
-    if not reader.has_tensor(name):
-      raise damaged(prefix, f"no tensor {name!r} although the index was read")
-    out[name] = reader.get_tensor(name)
-  return out
-
-
 def check_readable(prefix: str) -> None:
   """Reads every tensor of checkpoint `prefix` once; raises `CheckpointError`.
 
@@ -139,7 +119,8 @@ class Row(NamedTuple):
   name: str                        # the tensor's name (key) in the file
   shape: List[int]                 # its shape there
   expected: List[int]              # the shape the model needs, same layout
-  read: Callable[[], np.ndarray]   # its value in our layout (read, checked)
+  read: Callable[[], np.ndarray]   # its value in our layout (TF1: checksum
+                                   # checked)
 
 
 def assign_checked(where: str, family: str, rows: List[Row],
@@ -149,8 +130,8 @@ def assign_checked(where: str, family: str, rows: List[Row],
 
   `rows`: one per tensor found; `missing`: the names not found. A shape that
   differs, or anything missing, is one `CheckpointError` line naming
-  `where`, raised before any tensor is read; then every value is read before
-  the first is assigned.
+  `where`, raised before any tensor is assigned; then every value is read
+  (and converted) before the first is assigned.
   """
   mismatched = [f"{r.name} has shape {list(r.shape)}, expected "
                 f"{list(r.expected)}" for r in rows

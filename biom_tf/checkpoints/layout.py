@@ -61,11 +61,17 @@ def checkpoint_directory(path: Optional[str]) -> Optional[str]:
 
 
 def casing_file(directory: Optional[str]) -> Optional[str]:
-  """The file in a checkpoint's directory that records its casing: Hugging
-  Face's tokenizer_config.json, else our `BIOM_META`; None where neither is."""
+  """The file in a checkpoint's directory that records its casing, or None.
+
+  Our `BIOM_META` where it records `do_lower_case` (a biom export: written
+  with the checkpoint by `convert.write(..., "biom")`), else Hugging Face's
+  tokenizer_config.json (written by `convert.write(..., "hf")`; neither
+  writer puts both in one directory).
+  """
   if not directory:
     return None
-  for name in ("tokenizer_config.json", BIOM_META):
-    if tf.io.gfile.exists(os.path.join(directory, name)):
-      return os.path.join(directory, name)
-  return None
+  meta = read_biom_meta(directory)
+  if meta is not None and isinstance(meta.get("do_lower_case"), bool):
+    return os.path.join(directory, BIOM_META)
+  path = os.path.join(directory, "tokenizer_config.json")
+  return path if tf.io.gfile.exists(path) else None

@@ -44,8 +44,7 @@ import tensorflow as tf
 from official.nlp.modeling import layers
 
 from biom_tf import tokenization
-
-_INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
+from biom_tf.models.heads import input_spec
 
 
 class Preprocessor(tf.Module):
@@ -85,11 +84,6 @@ class Preprocessor(tf.Module):
                                  tf.constant(self.seq_length, tf.int32))
 
 
-def _input_specs():
-  return {name: tf.TensorSpec([None, None], tf.int32, name=name)
-          for name in _INPUT_NAMES}
-
-
 def _hub_outputs(network, inputs, training):
   """The encoder network's outputs under TF Hub's names: dict(pooled_output
   [B, H], sequence_output [B, S, H], encoder_outputs [L × [B, S, H]],
@@ -124,7 +118,7 @@ def hub_encoder(network, vocab_file=None, spm_model_file=None,
     return _hub_outputs(network, inputs, training)
 
   for training in (False, True):
-    call.get_concrete_function(_input_specs(), training=training)
+    call.get_concrete_function(input_spec(named=True), training=training)
   obj.__call__ = call
   if spm_model_file:
     obj.sp_model_file = tf.saved_model.Asset(spm_model_file)
@@ -141,7 +135,7 @@ class Encoder(tf.Module):
     super().__init__(name=name)
     self.network = network
 
-  @tf.function(input_signature=[_input_specs()])
+  @tf.function(input_signature=[input_spec(named=True)])
   def __call__(self, inputs):
     return _hub_outputs(self.network, inputs, training=False)
 
@@ -163,7 +157,7 @@ class EndToEnd(tf.Module):
       return dict(logits=self.model(inputs, training=False))
     return self._encode(inputs)
 
-  @tf.function(input_signature=[_input_specs()])
+  @tf.function(input_signature=[input_spec(named=True)])
   def encode(self, inputs):
     return self._encode(inputs)
 

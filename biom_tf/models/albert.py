@@ -13,13 +13,18 @@ from official.nlp.modeling import networks
 from biom_tf.configs import ModelConfig
 from biom_tf.models.bert import BertPretrainer
 from biom_tf.models.bert import encoder_args
+from biom_tf.models.bert import get_activation
 
 
 def build_albert_encoder(config: ModelConfig, name: str = "encoder",
                          **kwargs) -> tf_keras.Model:
   """Model Garden ALBERT encoder; same inputs and outputs as BERT's."""
-  return networks.AlbertEncoder(dict_outputs=True, name=name,
-                                **encoder_args(config, "albert"), **kwargs)
+  return networks.AlbertEncoder(
+      dict_outputs=True, name=name, intermediate_size=config.intermediate_size,
+      activation=get_activation(config.hidden_act),
+      dropout_rate=config.hidden_dropout_prob,
+      attention_dropout_rate=config.attention_probs_dropout_prob,
+      **encoder_args(config), **kwargs)
 
 
 class AlbertPretrainer(BertPretrainer):

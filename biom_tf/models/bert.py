@@ -43,22 +43,11 @@ def initializer(config: ModelConfig):
   return tf_keras.initializers.TruncatedNormal(stddev=config.initializer_range)
 
 
-# Model Garden names these four arguments differently in its two encoders:
-# (intermediate size, its activation, dropout, attention dropout).
-_INNER_ARGS = {
-    "bert": ("inner_dim", "inner_activation", "output_dropout",
-             "attention_dropout"),
-    "albert": ("intermediate_size", "activation", "dropout_rate",
-               "attention_dropout_rate")}
-
-
-def encoder_args(config: ModelConfig, encoder: str = "bert") -> Dict[str, object]:
-  """`config` as the arguments of Model Garden's `BertEncoderV2` ("bert") or
-  `AlbertEncoder` ("albert")."""
-  inner = (config.intermediate_size, get_activation(config.hidden_act),
-           config.hidden_dropout_prob, config.attention_probs_dropout_prob)
-  return dict(zip(_INNER_ARGS[encoder], inner),
-              vocab_size=config.vocab_size, hidden_size=config.hidden_size,
+def encoder_args(config: ModelConfig) -> Dict[str, object]:
+  """`config` as the arguments Model Garden's `BertEncoderV2` and
+  `AlbertEncoder` both name alike (each builder adds the four they name
+  differently: intermediate size, its activation, the two dropouts)."""
+  return dict(vocab_size=config.vocab_size, hidden_size=config.hidden_size,
               num_layers=config.num_hidden_layers,
               num_attention_heads=config.num_attention_heads,
               max_sequence_length=config.max_position_embeddings,
@@ -77,7 +66,12 @@ def build_bert_encoder(config: ModelConfig, name: str = "encoder",
   hidden]])`. A config whose `embedding_size` differs from `hidden_size`
   (ELECTRA) gets a projection after the embeddings.
   """
-  return networks.BertEncoderV2(name=name, **encoder_args(config), **kwargs)
+  return networks.BertEncoderV2(
+      name=name, inner_dim=config.intermediate_size,
+      inner_activation=get_activation(config.hidden_act),
+      output_dropout=config.hidden_dropout_prob,
+      attention_dropout=config.attention_probs_dropout_prob,
+      **encoder_args(config), **kwargs)
 
 
 def build_network(network):
@@ -140,8 +134,8 @@ class BertPretrainer(tf_keras.Model):
     return dict(
         sequence_output=sequence_output,
         pooled_output=pooled_output,
-        mlm_logits=self.masked_lm(sequence_output,
-                                  masked_positions=inputs["masked_lm_positions"]),
+        mlm_logits=self.masked_lm(
+            sequence_output, masked_positions=inputs["masked_lm_positions"]),
         sentence_logits=self.sentence_head(pooled_output))
 
   def build_variables(self):

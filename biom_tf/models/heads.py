@@ -40,9 +40,14 @@ _HF_PREFIX = {"bert": "Bert", "albert": "Albert", "electra": "Electra"}
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
 
 
-def input_spec() -> Dict[str, tf.TensorSpec]:
-  """The model inputs' signature: int32 [B, S] each, any B and S."""
-  return {k: tf.TensorSpec([None, None], tf.int32) for k in INPUT_NAMES}
+def input_spec(named: bool = False) -> Dict[str, tf.TensorSpec]:
+  """The model inputs' signature: int32 [B, S] each, any B and S.
+
+  `named`: each spec carries its input's name (a SavedModel signature's
+  argument names).
+  """
+  return {k: tf.TensorSpec([None, None], tf.int32, name=k if named else None)
+          for k in INPUT_NAMES}
 
 
 # ------------------------------------------------------------------ losses

@@ -40,13 +40,13 @@ spread is the population standard deviation over seeds, as run_finetuning's
 """
 import dataclasses
 import hashlib
+import io
 import itertools
 import json
 import math
 import os
 import re
 import time
-import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -55,6 +55,7 @@ import tensorflow as tf
 from biom_tf import fileio
 from biom_tf import tokenization
 from biom_tf.configs import ModelConfig
+from biom_tf.recipes import settings_from
 from biom_tf.tasks import recipes as recipes_lib
 from biom_tf.tasks import reuse
 from biom_tf.tasks.data import DataError
@@ -336,11 +337,10 @@ def write_chart(table: Dict[str, Any], output_dir: str,
     blurb = table["blurb_score"]
     axes.set_title(f"BLURB {100 * blurb['mean']:.2f}" if blurb else "BLURB")
     figure.tight_layout()
-    tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}.png"
-    with tf.io.gfile.GFile(tmp, "wb") as f:
-      figure.savefig(f, format="png", dpi=100)
+    png = io.BytesIO()
+    figure.savefig(png, format="png", dpi=100)
     plt.close(figure)
-    tf.io.gfile.rename(tmp, path, overwrite=True)
+    fileio.write_atomic(path, png.getvalue())
     return path
   path = os.path.join(output_dir, CHART_STEM + ".svg")
   fileio.write_atomic(path, chart_svg(rows, table["blurb_score"]))
@@ -639,16 +639,12 @@ def run_blurb(settings: BlurbSettings,
           progress.pending.remove((key, seed))
           continue
         progress.start(key, dataset.name, seed)
-        finetune_settings = finetune.FinetuneSettings(
+        # The fields both settings have, from `settings` (vars: not
+        # dataclasses.asdict, which would turn `config` into a dict).
+        finetune_settings = settings_from(
+            finetune.FinetuneSettings, vars(settings),
             task=dataset.task, data_dir=found[key],
-            output_dir=os.path.join(settings.output_dir, key),
-            config=settings.config, vocab_file=settings.vocab_file,
-            spm_model_file=settings.spm_model_file,
-            do_lower_case=settings.do_lower_case,
-            init_checkpoint=settings.init_checkpoint, seeds=[seed],
-            eval_batch_size=settings.eval_batch_size,
-            strategy=settings.strategy, tpu_name=settings.tpu_name,
-            save_model=settings.save_model, jit_compile=settings.jit_compile,
+            output_dir=os.path.join(settings.output_dir, key), seeds=[seed],
             log_every=0, progress=progress.step, **values)
         try:
           if tokenizer is None:

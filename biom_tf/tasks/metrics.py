@@ -582,6 +582,7 @@ def decode_list_answers(nbest: Dict[str, List[dict]],
     ranked = sorted(pooled, key=lambda p: -p["probability"])
     count = expected_answer_count(questions.get(qid, ""))
     if count is not None:  # the `count` most probable not at or below it
+      # `not <=` rather than `>`: a NaN probability is kept, as before.
       picked = [p for p in ranked if not p["probability"] <= threshold]
     else:
       picked = [p for p in pooled if p["probability"] / p["freq"] > threshold]

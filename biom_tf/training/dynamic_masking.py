@@ -36,11 +36,12 @@ def model_size(config) -> str:
   """ELECTRA's size name of a config (`configs.ELECTRA_SIZES`): the largest
   size whose hidden size `config` reaches (large from 1024 up: ELECTRA-
   Large, BioM-ELECTRA-Large; base from 768), else the smallest."""
-  hidden = {size: dims[0] for size, dims in configs.ELECTRA_SIZES.items()}
-  reached = [size for size in hidden if config.hidden_size >= hidden[size]]
-  if not reached:
-    return min(hidden, key=hidden.get)
-  return max(reached, key=hidden.get)
+  # ELECTRA_SIZES goes from the smallest hidden size up.
+  found = next(iter(configs.ELECTRA_SIZES))
+  for size, (hidden_size, *_) in configs.ELECTRA_SIZES.items():
+    if config.hidden_size >= hidden_size:
+      found = size
+  return found
 
 
 def default_mask_prob(config) -> float:

@@ -65,6 +65,7 @@ from biom_tf.training import finetune_results
 from biom_tf.training import optimizers
 from biom_tf.training import strategy as strategy_lib
 # Used here, and by the tools, BLURB and the benchmarks as `finetune.<name>`.
+from biom_tf.training.finetune_batches import num_train_steps
 from biom_tf.training.finetune_batches import round_up
 from biom_tf.training.finetune_batches import steps_per_epoch
 from biom_tf.training.finetune_batches import training_batches
@@ -133,9 +134,8 @@ def train(model: heads.FineTuningModel, encoded: tasks_lib.Encoded,
   for long inputs).
   """
   head = model.head
-  num_steps = int(round(steps_per_epoch(len(encoded), settings.train_batch_size)
-                        * settings.num_train_epochs))
-  num_steps = max(num_steps, 1)
+  num_steps = num_train_steps(len(encoded), settings.train_batch_size,
+                              settings.num_train_epochs)
   with strategy.scope():
     optimizer = create_optimizer(settings, num_steps)
   dataset = tf.data.Dataset.from_generator(

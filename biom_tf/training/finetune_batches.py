@@ -23,6 +23,13 @@ def steps_per_epoch(num_rows: int, batch_size: int) -> int:
   return int(math.ceil(num_rows / batch_size))
 
 
+def num_train_steps(num_rows: int, batch_size: int,
+                    num_train_epochs: float) -> int:
+  """Training steps for `num_train_epochs` over `num_rows` (at least 1)."""
+  return max(int(round(steps_per_epoch(num_rows, batch_size)
+                       * num_train_epochs)), 1)
+
+
 def training_batches(encoded: tasks_lib.Encoded, batch_size: int,
                      num_steps: int, seed: int, head: str,
                      pad_to_multiple_of: int = 1):

@@ -21,7 +21,6 @@ from biom_tf.checkpoints import detect
 from biom_tf.checkpoints import tables
 from biom_tf.configs import ModelConfig
 from biom_tf.models import heads
-from biom_tf.training.finetune_settings import FinetuneError
 from biom_tf.training.finetune_settings import FinetuneSettings
 
 
@@ -40,12 +39,9 @@ def initialize_finetuned_model(model: heads.FineTuningModel, path: str,
   """Loads a fine-tuned model, encoder and head, into `model`.
 
   For scoring without training (do_train=false): `path` is one of our
-  fine-tuned models (seed_N/model) or a Hugging Face *For... directory.
+  fine-tuned models (seed_N/model) or a Hugging Face *For... directory
+  (an original TF1 checkpoint is a `CheckpointError`).
   """
-  if detect.checkpoint_kind(path) == "tf1":
-    raise FinetuneError(f"{path}: an original TF1 checkpoint; without "
-                        "do_train, init_checkpoint must be a fine-tuned model "
-                        "(ours, or a Hugging Face directory)")
   return detect.restore_finetuned(model, path, config)
 
 

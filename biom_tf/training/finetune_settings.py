@@ -119,7 +119,7 @@ def resolve_tokenizer(settings: FinetuneSettings) -> FinetuneSettings:
 
   The vocabulary: `vocab_file`/`spm_model_file`, else the one in the
   checkpoint's directory (found as the exporter finds it). The casing: the
-  directory's tokenizer_config.json or biom_model.json
+  directory's biom_model.json or tokenizer_config.json
   (`layout.casing_file`), else the vocabulary itself
   (`tokenization.resolve_do_lower_case`); an explicit `do_lower_case` that
   contradicts it raises.

@@ -150,10 +150,10 @@ def list_shards(input_file: Union[str, Sequence[str]],
 
   The globs mean what they mean to every tool (`fileio.expand_patterns`:
   sorted matches, directories left out, a pattern matching no file is an
-  error naming it). Skips, with one line naming them, what a glob matches that is not a
-  finished TFRecord shard: the datagen's manifests and `*.incomplete` files,
-  shards of an earlier datagen run that the manifest beside them does not
-  list, and other files without a TFRecord header. A file named without a
+  error naming it). Skips, with one line naming them, what a glob matches
+  that is not a finished TFRecord shard: the datagen's manifests and
+  `*.incomplete` files, shards of an earlier datagen run that the manifest
+  beside them does not list, and other files without a TFRecord header. A file named without a
   wildcard must be a TFRecord file. Where a manifest lists a shard, the
   shard's byte size must be the manifest's (else: a damaged or truncated
   shard, named), and its record count is taken from it.
@@ -161,7 +161,7 @@ def list_shards(input_file: Union[str, Sequence[str]],
   patterns = fileio.split_patterns(input_file)
   explicit = {p for p in patterns if not _has_wildcard(p)}
   candidates, skipped = [], []
-  for path in fileio.expand_patterns(patterns, InputError):
+  for path in fileio.expand_patterns(patterns, InputError, "--input_file"):
     why = _datagen_file(os.path.basename(path))
     if why:
       skipped.append(f"{os.path.basename(path)} ({why})")
@@ -260,12 +260,11 @@ def _save_counts(shards: Sequence[Shard], cache: Optional[str]):
   try:
     if not tf.io.gfile.isdir(os.path.dirname(cache)):
       return
-    value = fileio.read_json(cache) if tf.io.gfile.exists(cache) else None
-    value = value or {}
+    value = fileio.read_json(cache) or {}
     value.update({s.path: [s.size, s.records] for s in shards
                   if s.records is not None})
     fileio.write_atomic(cache, json.dumps(value))
-  except tf.errors.OpError:
+  except (tf.errors.OpError, errors.OutputError):
     pass
 
 

@@ -374,7 +374,7 @@ class Trainer:
             cfg.output_dir, configs.CONFIG_FILE_NAMES[cfg.family]))
         _drop_metrics_after(os.path.join(cfg.output_dir, METRICS_FILE),
                             self.global_step)
-    except tf.errors.OpError as e:
+    except (tf.errors.OpError, errors.OutputError) as e:
       raise PretrainingError(f"--output_dir={cfg.output_dir}: cannot write: "
                              f"{errors.first_line(e)}") from None
 

@@ -128,7 +128,7 @@ def test_missing_shard_and_damaged_index(good, tmp_path):
   prefix = _prefix(str(index))
   _truncate(prefix + ".index")
   with pytest.raises(checkpoints.CheckpointError) as info:
-    checkpoints.read_checked(prefix)
+    checkpoints.check_readable(prefix)
   _assert_one_line(info.value, prefix)
 
 

@@ -15,6 +15,7 @@ from biom_tf.models import heads
 from biom_tf.tasks import get_task
 from biom_tf.tasks import metrics
 from biom_tf.training import finetune
+from biom_tf.training import finetune_results
 from tests.conftest import run_absl_tool
 from tests.tasks import conftest as tasks_conftest
 from tests.tasks.conftest import tiny_config
@@ -350,7 +351,7 @@ def test_damaged_earlier_results_are_one_line(tmp_path, text, message):
       task="ncbi-disease", data_dir=str(tmp_path), output_dir=str(out),
       config=tiny_config())
   with pytest.raises(finetune.FinetuneError) as error:
-    finetune.finetune_results.previous_runs(settings)
+    finetune_results.previous_runs(settings)
   assert str(error.value) == (f"{out}/eval_results.json: {message}; move it "
                               "away or use another --output_dir")
 

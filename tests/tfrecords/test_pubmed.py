@@ -4,6 +4,7 @@ import dataclasses
 import biom_tf  # noqa: F401
 import pytest
 
+from tfrecords import corpus
 from tfrecords import pubmed
 from tests.tfrecords.test_corpus import EXPECTED_SHARDS
 from tests.tfrecords.test_corpus import PUBMED_FILES
@@ -49,3 +50,14 @@ def test_new_update_files_each_index_read_once(tmp_path, index_reads):
   # Two from the earlier run, two parsed now: four indexes, each read once.
   assert sorted(index_reads) == sorted(n.split("/")[1] for n in PUBMED_FILES)
   assert _shards(out_dir) == EXPECTED_SHARDS
+
+
+def test_a_read_error_of_a_remote_file_is_one_line():
+  # GFile opens lazily: a missing ram:// file fails at the first read, with
+  # TensorFlow's NotFoundError, which is one CorpusError naming the file.
+  path = "ram://pubmed_test/missing/pubmed24n0001.xml"
+  with pytest.raises(corpus.CorpusError) as error:
+    list(pubmed.iter_records(path))
+  message = str(error.value)
+  assert message.startswith(f"{path}: cannot read: "), message
+  assert "\n" not in message and message.count(path) == 1, message

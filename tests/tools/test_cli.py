@@ -31,3 +31,29 @@ def test_model_config_from_the_flag_else_beside_the_checkpoint(tmp_path):
 def test_done_prints_the_files_then_the_counts(capsys):
   assert cli.done(["out/a.txt", "out/b.txt"], "2 files") == 0
   assert capsys.readouterr().out == "out/a.txt\nout/b.txt\n2 files\n"
+
+
+def test_model_family_from_the_flag_else_the_albert_config_flag():
+  assert cli.model_family("electra", "albert_config.json") == "electra"
+  assert cli.model_family(None, "albert_config.json") == "albert"
+  assert cli.model_family(None, None) == "bert"
+  assert cli.model_family(None, None, default=None) is None
+
+
+def test_required_flags_and_seeds_are_one_line_errors():
+  with pytest.raises(ValueError, match=r"^--output_dir is required$"):
+    cli.require({"data_dir": "d", "output_dir": None},
+                ("data_dir", "output_dir"), ValueError)
+  cli.require({"data_dir": "d", "output_dir": "o"}, ("data_dir",
+                                                       "output_dir"), ValueError)
+  assert cli.seeds(["3", "1"], ValueError) == [3, 1]
+  with pytest.raises(configs.ConfigError,
+                     match=r"^--seeds=1,x: expected integers$"):
+    cli.seeds(["1", "x"], configs.ConfigError)
+
+
+def test_stray_arguments_exit_2_with_one_line(capsys):
+  assert cli.no_arguments("run_blurb", ["run_blurb"]) is None
+  assert cli.no_arguments("run_blurb", ["run_blurb", "extra"]) == 2
+  assert capsys.readouterr().err == (
+      "run_blurb: error: unexpected arguments ['extra']\n")

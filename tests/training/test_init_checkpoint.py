@@ -146,3 +146,27 @@ def test_restore_finetuned_model_from_biom_layout(tmp_path):
   tf1_dir = convert.write(pretrainer, str(tmp_path / "tf1"), "tf1")
   with pytest.raises(ValueError, match="an original TF1 checkpoint"):
     init_checkpoint.restore_finetuned(fresh, tf1_dir, config)
+
+
+def test_one_casing_rule_for_every_reader(tmp_path):
+  """A directory with both casing files: our biom_model.json wins, in the
+  exporter and in fine-tuning alike (layout.casing_file), and an explicit
+  casing that contradicts it names that file."""
+  from biom_tf import fileio  # pylint: disable=g-import-not-at-top
+  from biom_tf import tokenization  # pylint: disable=g-import-not-at-top
+  from biom_tf.checkpoints import layout  # pylint: disable=g-import-not-at-top
+  fileio.write_json(str(tmp_path / layout.BIOM_META), {"do_lower_case": False})
+  fileio.write_json(str(tmp_path / "tokenizer_config.json"),
+                    {"do_lower_case": True})
+  assert layout.casing_file(str(tmp_path)) == str(tmp_path /
+                                                  layout.BIOM_META)
+  with pytest.raises(ValueError, match=r"biom_model.json says "
+                     r"do_lower_case=false"):
+    tokenization.resolve_do_lower_case(
+        True, tokenizer_config=layout.casing_file(str(tmp_path)))
+  # Without a recorded casing in ours, Hugging Face's file decides.
+  fileio.write_json(str(tmp_path / layout.BIOM_META), {"family": "bert"})
+  assert layout.casing_file(str(tmp_path)) == str(tmp_path /
+                                                  "tokenizer_config.json")
+  (tmp_path / "tokenizer_config.json").unlink()
+  assert layout.casing_file(str(tmp_path)) is None

@@ -108,6 +108,13 @@ def test_input_file_means_what_it_means_to_the_datagen(gzip_records,
                                          "pattern matches ")
 
 
+def test_no_input_file_names_the_flag():
+  with pytest.raises(inputs.InputError) as error:
+    inputs.list_shards(" , ")
+  assert str(error.value) == ("--input_file: expected one or more paths or "
+                              "globs, got none")
+
+
 def test_shard_damaged_against_the_manifest_is_named(gzip_records, tmp_path):
   d = tmp_path / "records"
   shutil.copytree(gzip_records["dir"], d)

@@ -270,3 +270,21 @@ def test_electra_run_config_file_is_the_table_name_and_old_runs_resume(
   for name in ("bert_config.json", "electra_config.json"):
     assert configs.ModelConfig.from_json_file(
         str(tmp_path / name), "electra").to_original_dict() == expected, name
+
+
+def test_resumed_electra_run_reads_its_electra_config(tmp_path):
+  """An ELECTRA output dir written by an older version holds bert_config.json;
+  resumed now it also holds electra_config.json, the one to read."""
+  from biom_tf import configs  # pylint: disable=g-import-not-at-top
+  for name in ("bert_config.json", "electra_config.json", "config.json"):
+    (tmp_path / name).write_text("{}")
+  assert configs.find_config_file(str(tmp_path)) == str(
+      tmp_path / "electra_config.json")
+  assert configs.find_config_file(str(tmp_path), "bert") == str(
+      tmp_path / "bert_config.json")
+  (tmp_path / "electra_config.json").unlink()
+  (tmp_path / "bert_config.json").unlink()
+  assert configs.find_config_file(str(tmp_path)) == str(
+      tmp_path / "config.json")
+  (tmp_path / "config.json").unlink()
+  assert configs.find_config_file(str(tmp_path)) is None

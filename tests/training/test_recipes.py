@@ -227,3 +227,23 @@ def test_recipe_values_fill_only_flags_not_given():
       ["max_seq_length", "learning_rate", "seed"])
   assert merged == dict(max_seq_length=128, learning_rate=2e-5, seed=1)
   assert flag_values.learning_rate == 5e-5  # the flags stay as parsed
+
+
+def test_recipe_values_only_those_named_then_the_tool_defaults():
+  """flag_values_with(recipe_names=, defaults=): a recipe value the tool does
+  not take is left out; a default fills what neither the command line nor
+  the recipe gives, the recipe's value winning over it."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  flag_values = flags.FlagValues()
+  flags.DEFINE_integer("max_seq_length", 128, "", flag_values=flag_values)
+  flags.DEFINE_bool("do_lower_case", None, "", flag_values=flag_values)
+  flags.DEFINE_integer("eval_batch_size", 8, "", flag_values=flag_values)
+  flags.DEFINE_integer("seed", 1, "", flag_values=flag_values)
+  flag_values(["tool", "--seed=5"])
+  merged = recipes.flag_values_with(
+      dict(max_seq_length=512, do_lower_case=False, seed=7), flag_values,
+      ["max_seq_length", "do_lower_case", "eval_batch_size", "seed"],
+      recipe_names=("max_seq_length", "seed"),
+      defaults=dict(max_seq_length=256, eval_batch_size=64))
+  assert merged == dict(max_seq_length=512, do_lower_case=None,
+                        eval_batch_size=64, seed=5)

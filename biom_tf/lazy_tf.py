@@ -1,11 +1,12 @@
 """TensorFlow, imported at its first use.
 
-`from tfrecords.lazy_tf import tf` gives a stand-in for the module that
+`from biom_tf.lazy_tf import tf` gives a stand-in for the module that
 imports TensorFlow when one of its attributes is first read. The modules
-that read and write files (corpus, writer, pubmed) use it, so that worker
-processes which only parse text and write local files (PubMed conversion)
-start in a fraction of a second instead of importing TensorFlow (seconds
-each). `import biom_tf` still comes first in those modules.
+that read and write files (`biom_tf.fileio`; `tfrecords`' corpus, writer,
+pubmed) use it, so that worker processes which only parse text and write
+local files (PubMed conversion) start in a fraction of a second instead of
+importing TensorFlow (seconds each). `import biom_tf` still comes first in
+those modules.
 """
 import importlib
 
