@@ -17,6 +17,7 @@ this module without starting TensorFlow.
 """
 import concurrent.futures
 import contextlib
+import io
 import json
 import os
 from typing import List, Optional, Sequence, Type, Union
@@ -187,6 +188,13 @@ def write_atomic(path: str, data: Union[str, bytes]):
   it leaves `path` as it was and no temporary file."""
   with atomic_file(path, "wb" if isinstance(data, bytes) else "w") as f:
     f.write(data)
+
+
+def write_png(path: str, figure, dpi: int = 100):
+  """A matplotlib `figure` as a PNG file at `path`, written atomically."""
+  data = io.BytesIO()
+  figure.savefig(data, format="png", dpi=dpi)
+  write_atomic(path, data.getvalue())
 
 
 def write_json(path: str, value, indent: Optional[int] = 2,

@@ -252,3 +252,15 @@ def test_text_readers_and_writers_do_not_start_tensorflow():
   out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT,
                        capture_output=True, text=True, timeout=120, check=True)
   assert out.stdout.strip() == "False"
+
+
+def test_a_figure_is_written_as_png_and_nothing_else(tmp_path):
+  pyplot = pytest.importorskip("matplotlib.pyplot")
+  figure, axes = pyplot.subplots(figsize=(2, 1))
+  axes.plot([0, 1], [1, 0])
+  path = str(tmp_path / "chart.png")
+  fileio.write_png(path, figure)
+  pyplot.close(figure)
+  with open(path, "rb") as f:
+    assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+  assert os.listdir(tmp_path) == ["chart.png"]

@@ -19,7 +19,6 @@ TensorFlow's and absl's INFO lines (`--verbosity=0` shows them; see
 --output_dir to start over).
 """
 import glob
-import io
 import json
 import os
 import time
@@ -67,10 +66,8 @@ def plot_losses(metrics_file: str, png_path: str) -> str:
   right.set_ylabel("training accuracy")
   right.legend()
   figure.tight_layout()
-  png = io.BytesIO()
-  figure.savefig(png, format="png", dpi=100)
+  fileio.write_png(png_path, figure)
   pyplot.close(figure)
-  fileio.write_atomic(png_path, png.getvalue())
   return png_path
 
 

@@ -26,7 +26,7 @@ import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 from biom_tf import configs
 from biom_tf import recipes
-from biom_tf.tasks import blurb
+from biom_tf.training import blurb
 from biom_tf.training import finetune
 from tools import cli
 

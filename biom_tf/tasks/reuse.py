@@ -4,7 +4,7 @@
 task, reads the data directory and encodes each split with the tokenizer;
 none of that depends on the seed (`max_train_examples` subsamples with a
 fixed seed of its own). A driver that fine-tunes one dataset once per seed
-(`tasks.blurb.run_blurb`) wraps those runs in
+(`training.blurb.run_blurb`) wraps those runs in
 
     with reuse.shared_tasks():
       for seed in seeds:

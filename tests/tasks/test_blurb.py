@@ -11,7 +11,7 @@ import biom_tf  # noqa: F401
 import numpy as np
 import pytest
 
-from biom_tf.tasks import blurb
+from biom_tf.training import blurb
 from biom_tf.tasks.data import DataError
 from tests.tasks.conftest import tiny_config
 from tests.tasks.conftest import toy_sentence

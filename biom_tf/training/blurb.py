@@ -40,7 +40,6 @@ spread is the population standard deviation over seeds, as run_finetuning's
 """
 import dataclasses
 import hashlib
-import io
 import itertools
 import json
 import math
@@ -59,6 +58,7 @@ from biom_tf.recipes import settings_from
 from biom_tf.tasks import recipes as recipes_lib
 from biom_tf.tasks import reuse
 from biom_tf.tasks.data import DataError
+from biom_tf.training import finetune
 
 # BLURB's six task types, in the paper's order.
 TASK_TYPES = ("ner", "pico", "relation", "similarity", "classification", "qa")
@@ -337,10 +337,8 @@ def write_chart(table: Dict[str, Any], output_dir: str,
     blurb = table["blurb_score"]
     axes.set_title(f"BLURB {100 * blurb['mean']:.2f}" if blurb else "BLURB")
     figure.tight_layout()
-    png = io.BytesIO()
-    figure.savefig(png, format="png", dpi=100)
+    fileio.write_png(path, figure)
     plt.close(figure)
-    fileio.write_atomic(path, png.getvalue())
     return path
   path = os.path.join(output_dir, CHART_STEM + ".svg")
   fileio.write_atomic(path, chart_svg(rows, table["blurb_score"]))
@@ -608,8 +606,6 @@ def run_blurb(settings: BlurbSettings,
   `finetune_fn(FinetuneSettings) -> eval_results` defaults to
   `biom_tf.training.finetune.run_finetuning`.
   """
-  # Late import: biom_tf.training imports biom_tf.tasks.
-  from biom_tf.training import finetune  # pylint: disable=g-import-not-at-top
   finetune_fn = finetune_fn or finetune.run_finetuning
   settings.validate()
   found, skipped = find_datasets(settings.data_dir, settings.datasets)
