@@ -71,19 +71,6 @@ def build_model(config: ModelConfig, head: Optional[str] = None,
   return heads.build_finetuning_model(config, head, num_outputs)
 
 
-def find_tokenizer_files(directory: str, vocab_file, spm_model_file):
-  """Vocabulary files given, else found in the input directory."""
-  if (vocab_file or spm_model_file or not directory or
-      not tf.io.gfile.isdir(directory)):
-    return vocab_file, spm_model_file
-  for name in ("spiece.model", "30k-clean.model"):
-    if tf.io.gfile.exists(os.path.join(directory, name)):
-      return None, os.path.join(directory, name)
-  if tf.io.gfile.exists(os.path.join(directory, "vocab.txt")):
-    return os.path.join(directory, "vocab.txt"), None
-  return None, None
-
-
 def _check_family(family: str):
   if family not in FAMILIES:
     raise ExportError(f"--model_family={family!r}: expected one of {FAMILIES}")
@@ -115,8 +102,8 @@ def load(model_family: str, input: str, input_format: str,  # pylint: disable=re
   config = ModelConfig.from_json_file(config_file, model_family)
   model = build_model(config)
   tf1.load_tf1_checkpoint(model, input, config, require_heads=False)
-  vocab_file, spm_model_file = find_tokenizer_files(directory, vocab_file,
-                                                    spm_model_file)
+  vocab_file, spm_model_file = layout.find_tokenizer_files(
+      directory, vocab_file, spm_model_file)
   return LoadedModel(model, config, vocab_file=vocab_file,
                      spm_model_file=spm_model_file,
                      do_lower_case=_casing(do_lower_case, vocab_file,
@@ -130,8 +117,8 @@ def _load_hf(family, directory, vocab_file, spm_model_file, do_lower_case):
   model = build_model(config, head_name, num_outputs)
   huggingface.load_hf_model(model, directory, config,
                             require_heads=head_name is not None)
-  vocab_file, spm_model_file = find_tokenizer_files(directory, vocab_file,
-                                                    spm_model_file)
+  vocab_file, spm_model_file = layout.find_tokenizer_files(
+      directory, vocab_file, spm_model_file)
   return LoadedModel(model, config, head_name, num_outputs, labels,
                      vocab_file, spm_model_file,
                      _casing(do_lower_case, vocab_file, spm_model_file,
@@ -190,8 +177,8 @@ def _load_biom(family, input, directory, config_file, vocab_file,  # pylint: dis
   model = build_model(config, meta.get("head"), meta.get("num_outputs", 0))
   detect.restore_object(model, prefix, family,
                         misfit=f"does not match the {family} config")
-  vocab_file, spm_model_file = find_tokenizer_files(directory, vocab_file,
-                                                    spm_model_file)
+  vocab_file, spm_model_file = layout.find_tokenizer_files(
+      directory, vocab_file, spm_model_file)
   return LoadedModel(model, config, meta.get("head"), meta.get("num_outputs", 0),
                      meta.get("labels", []), vocab_file, spm_model_file,
                      _casing(do_lower_case, vocab_file, spm_model_file,
@@ -205,7 +192,7 @@ def _copy_vocab(loaded: LoadedModel, directory: str):
     tf.io.gfile.copy(loaded.spm_model_file, os.path.join(
         directory, os.path.basename(loaded.spm_model_file)), overwrite=True)
   elif loaded.vocab_file:
-    tf.io.gfile.copy(loaded.vocab_file, os.path.join(directory, "vocab.txt"),
+    tf.io.gfile.copy(loaded.vocab_file, os.path.join(directory, layout.VOCAB_NAME),
                      overwrite=True)
 
 
@@ -290,7 +277,7 @@ def write_hf_tokenizer(loaded: LoadedModel, directory: str):
                   mask_token=tok.mask_token)
   if loaded.spm_model_file:
     tf.io.gfile.copy(loaded.spm_model_file,
-                     os.path.join(directory, "spiece.model"), overwrite=True)
+                     os.path.join(directory, layout.SPM_NAMES[0]), overwrite=True)
     # ALBERT's conventions: [CLS]/[SEP] are also bos/eos; the mask token
     # takes the space before it.
     specials.update(bos_token=tok.cls_token, eos_token=tok.sep_token,
@@ -299,7 +286,7 @@ def write_hf_tokenizer(loaded: LoadedModel, directory: str):
                                     single_word=False))
     config = dict(common, remove_space=True, keep_accents=False, **specials)
   else:
-    tf.io.gfile.copy(loaded.vocab_file, os.path.join(directory, "vocab.txt"),
+    tf.io.gfile.copy(loaded.vocab_file, os.path.join(directory, layout.VOCAB_NAME),
                      overwrite=True)
     config = dict(common, tokenize_chinese_chars=True, strip_accents=None,
                   **specials)

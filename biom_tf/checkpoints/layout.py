@@ -6,8 +6,9 @@ biom (ours): `ckpt-1.*` (`tf.train.Checkpoint(model=...)`) + `BIOM_META`
 (`save_finetuned_model`) and read by `convert.load` and `detect`.
 TF1 (the originals): `TF1_NAMES[family]` = (checkpoint prefix, config file).
 Hugging Face: `huggingface.CONFIG_NAME`, `huggingface.WEIGHTS_NAME`.
-Any format: `checkpoint_directory` (where its files sit) and `casing_file`
-(the file there that records its casing).
+Any format: `checkpoint_directory` (where its files sit), `casing_file`
+(the file there that records its casing) and `find_tokenizer_files` (its
+vocabulary: `VOCAB_NAME`, or a SentencePiece model named as in `SPM_NAMES`).
 """
 import dataclasses
 import os
@@ -27,6 +28,11 @@ BIOM_META = "biom_model.json"
 TF1_NAMES = {family: (prefix, CONFIG_FILE_NAMES[family]) for family, prefix in
              (("bert", "bert_model.ckpt"), ("albert", "model.ckpt"),
               ("electra", "model.ckpt"))}
+
+# The vocabulary beside a checkpoint: WordPiece, or SentencePiece (Hugging
+# Face's name first, then the ALBERT release's).
+VOCAB_NAME = "vocab.txt"
+SPM_NAMES = ("spiece.model", "30k-clean.model")
 
 
 @dataclasses.dataclass
@@ -75,3 +81,18 @@ def casing_file(directory: Optional[str]) -> Optional[str]:
     return os.path.join(directory, BIOM_META)
   path = os.path.join(directory, "tokenizer_config.json")
   return path if tf.io.gfile.exists(path) else None
+
+
+def find_tokenizer_files(directory: Optional[str], vocab_file: Optional[str],
+                         spm_model_file: Optional[str]):
+  """(vocab_file, spm_model_file): those given, else the ones found in
+  `directory` (a SentencePiece model first), else (None, None)."""
+  if (vocab_file or spm_model_file or not directory or
+      not tf.io.gfile.isdir(directory)):
+    return vocab_file, spm_model_file
+  for name in SPM_NAMES:
+    if tf.io.gfile.exists(os.path.join(directory, name)):
+      return None, os.path.join(directory, name)
+  if tf.io.gfile.exists(os.path.join(directory, VOCAB_NAME)):
+    return os.path.join(directory, VOCAB_NAME), None
+  return None, None

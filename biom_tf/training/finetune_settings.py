@@ -12,7 +12,6 @@ import biom_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 import tensorflow as tf
 
 from biom_tf import tokenization
-from biom_tf.checkpoints import convert
 from biom_tf.checkpoints import layout
 from biom_tf.configs import ModelConfig
 
@@ -132,7 +131,7 @@ def resolve_tokenizer(settings: FinetuneSettings) -> FinetuneSettings:
   vocab_file, spm_model_file = settings.vocab_file, settings.spm_model_file
   directory = layout.checkpoint_directory(settings.init_checkpoint)
   if not (vocab_file or spm_model_file) and directory:
-    vocab_file, spm_model_file = convert.find_tokenizer_files(
+    vocab_file, spm_model_file = layout.find_tokenizer_files(
         directory, None, None)
   if not (vocab_file or spm_model_file):
     where = (f" (none in {directory}: no vocab.txt or spiece.model)"

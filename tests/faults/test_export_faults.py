@@ -60,7 +60,9 @@ def _assert_one_line_nothing_left(error, output, parent):
 
 
 def _unwritable_parent(tmp_path):
-  """A directory this process cannot create entries in, or skip."""
+  """A directory this process cannot create entries in: a read-only folder
+  (not for root, who ignores permission bits), sysfs, and last a path below a
+  regular file, which no user can create."""
   candidates = []
   if os.geteuid() != 0:
     locked = tmp_path / "locked"
@@ -68,13 +70,16 @@ def _unwritable_parent(tmp_path):
     locked.chmod(0o555)
     candidates.append(str(locked))
   candidates.append(f"/sys/biom-tf-{uuid.uuid4().hex[:8]}")
+  blocker = tmp_path / "a-file"
+  blocker.write_text("x")
+  candidates.append(str(blocker / "below"))
   for path in candidates:
     try:
       os.makedirs(os.path.join(path, "probe"))
     except OSError:
       return path
     os.rmdir(os.path.join(path, "probe"))
-  pytest.skip("no location this user cannot write")
+  raise AssertionError(f"every candidate was writable: {candidates}")
 
 
 def test_read_only_location(tmp_path, loaded, tf1_input):
